@@ -1,0 +1,193 @@
+//! The CPU engine: rayon-parallel Pippenger MSM and four-step NTT on host memory.
+
+pub mod msm;
+pub mod ntt;
+pub mod xyzz;
+
+use std::sync::Arc;
+
+use halo2_proofs::halo2curves::ff::Field;
+use rayon::prelude::*;
+
+use super::{ntt_log_size, Bases, Engine, EngineError, EngineId, NttDirection, Result, ScalarBuffer};
+use crate::{Fr, G1Affine, G1};
+
+/// Bases as the CPU engine keeps them: the points and whether any is the identity (so the hot loop only checks
+/// for it when it can occur).
+pub struct CpuBases {
+    pub points: Vec<G1Affine>,
+    pub has_identity: bool,
+}
+
+/// Host-memory engine. Uses the current rayon pool for parallelism.
+pub struct CpuEngine {
+    id: EngineId,
+    tables: ntt::NttTables,
+}
+
+impl std::fmt::Debug for CpuEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CpuEngine#{}", self.id.serial)
+    }
+}
+
+impl Default for CpuEngine {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl CpuEngine {
+    pub fn new() -> Self {
+        CpuEngine {
+            id: EngineId::fresh("cpu"),
+            tables: ntt::NttTables::default(),
+        }
+    }
+
+    fn vec<'a>(&self, buf: &'a ScalarBuffer, op: &'static str) -> Result<&'a Vec<Fr>> {
+        buf.downcast::<Vec<Fr>>(self.id, op)
+    }
+
+    fn vec_mut<'a>(&self, buf: &'a mut ScalarBuffer, op: &'static str) -> Result<&'a mut Vec<Fr>> {
+        buf.downcast_mut::<Vec<Fr>>(self.id, op)
+    }
+
+    fn zip_apply(
+        &self,
+        a: &mut ScalarBuffer,
+        b: &ScalarBuffer,
+        op: &'static str,
+        f: impl Fn(&mut Fr, &Fr) + Sync + Send,
+    ) -> Result<()> {
+        let b = self.vec(b, op)?;
+        let a = self.vec_mut(a, op)?;
+        if a.len() != b.len() {
+            return Err(EngineError::LengthMismatch {
+                op,
+                what: "right operand",
+                got: b.len(),
+                expected: a.len(),
+            });
+        }
+        a.par_iter_mut().zip(b.par_iter()).for_each(|(x, y)| f(x, y));
+        Ok(())
+    }
+}
+
+impl Engine for CpuEngine {
+    fn id(&self) -> EngineId {
+        self.id
+    }
+
+    fn describe(&self) -> String {
+        format!("CPU engine, {} rayon threads", rayon::current_num_threads())
+    }
+
+    fn load_bases(&self, points: &[G1Affine]) -> Result<Bases> {
+        let has_identity = points.par_iter().any(xyzz::is_affine_identity);
+        let inner = CpuBases {
+            points: points.to_vec(),
+            has_identity,
+        };
+        Ok(Bases::new(self.id, points.len(), Arc::new(inner)))
+    }
+
+    fn msm(&self, bases: &Bases, scalars: &[Fr]) -> Result<G1> {
+        const OP: &str = "msm";
+        let b = bases.downcast::<CpuBases>(self.id, OP)?;
+        if scalars.len() > b.points.len() {
+            return Err(EngineError::TooManyScalars {
+                op: OP,
+                scalars: scalars.len(),
+                bases: b.points.len(),
+            });
+        }
+        Ok(msm::msm(&b.points, b.has_identity, scalars))
+    }
+
+    fn msm_buffer(&self, bases: &Bases, scalars: &ScalarBuffer) -> Result<G1> {
+        let s = self.vec(scalars, "msm_buffer")?;
+        self.msm(bases, s)
+    }
+
+    fn ntt(&self, values: &mut [Fr], dir: NttDirection) -> Result<()> {
+        let log_n = ntt_log_size(values.len(), "ntt")?;
+        self.tables.transform(values, log_n, dir);
+        Ok(())
+    }
+
+    fn coset_ntt(&self, values: &mut [Fr], coset: Fr, dir: NttDirection) -> Result<()> {
+        const OP: &str = "coset_ntt";
+        let log_n = ntt_log_size(values.len(), OP)?;
+        let coset_inv = Option::<Fr>::from(coset.invert()).ok_or(EngineError::ZeroCoset { op: OP })?;
+        match dir {
+            NttDirection::Forward => {
+                ntt::distribute_powers(values, coset);
+                self.tables.transform(values, log_n, dir);
+            }
+            NttDirection::Inverse => {
+                self.tables.transform(values, log_n, dir);
+                ntt::distribute_powers(values, coset_inv);
+            }
+        }
+        Ok(())
+    }
+
+    fn ntt_buffer(&self, buf: &mut ScalarBuffer, coset: Option<Fr>, dir: NttDirection) -> Result<()> {
+        let v = self.vec_mut(buf, "ntt_buffer")?;
+        match coset {
+            None => self.ntt(v, dir),
+            Some(g) => self.coset_ntt(v, g, dir),
+        }
+    }
+
+    fn alloc(&self, len: usize) -> Result<ScalarBuffer> {
+        Ok(ScalarBuffer::new(self.id, len, Box::new(vec![Fr::ZERO; len])))
+    }
+
+    fn upload(&self, values: &[Fr]) -> Result<ScalarBuffer> {
+        Ok(ScalarBuffer::new(self.id, values.len(), Box::new(values.to_vec())))
+    }
+
+    fn download(&self, buf: &ScalarBuffer, out: &mut [Fr]) -> Result<()> {
+        const OP: &str = "download";
+        let v = self.vec(buf, OP)?;
+        if v.len() != out.len() {
+            return Err(EngineError::LengthMismatch {
+                op: OP,
+                what: "output slice",
+                got: out.len(),
+                expected: v.len(),
+            });
+        }
+        out.copy_from_slice(v);
+        Ok(())
+    }
+
+    fn mul_assign(&self, a: &mut ScalarBuffer, b: &ScalarBuffer) -> Result<()> {
+        self.zip_apply(a, b, "mul_assign", |x, y| *x *= y)
+    }
+
+    fn add_assign(&self, a: &mut ScalarBuffer, b: &ScalarBuffer) -> Result<()> {
+        self.zip_apply(a, b, "add_assign", |x, y| *x += y)
+    }
+
+    fn sub_assign(&self, a: &mut ScalarBuffer, b: &ScalarBuffer) -> Result<()> {
+        self.zip_apply(a, b, "sub_assign", |x, y| *x -= y)
+    }
+
+    fn add_scaled(&self, a: &mut ScalarBuffer, c: Fr, b: &ScalarBuffer) -> Result<()> {
+        self.zip_apply(a, b, "add_scaled", move |x, y| *x += c * y)
+    }
+
+    fn scale(&self, a: &mut ScalarBuffer, c: Fr) -> Result<()> {
+        self.vec_mut(a, "scale")?.par_iter_mut().for_each(|x| *x *= c);
+        Ok(())
+    }
+
+    fn distribute_powers(&self, a: &mut ScalarBuffer, c: Fr) -> Result<()> {
+        ntt::distribute_powers(self.vec_mut(a, "distribute_powers")?, c);
+        Ok(())
+    }
+}

@@ -1,0 +1,219 @@
+//! NTT over BN254 Fr for the CPU engine.
+//!
+//! Transforms of up to 2^DIRECT_MAX_LOG points run in place: bit-reversal permutation, then radix-2 stages with
+//! precomputed per-stage twiddle tables (each stage reads its twiddles contiguously; the j = 0 butterfly skips its
+//! multiplication). Larger transforms use the four-step method, n = n1 * n2 with n1 = 2^floor(k/2):
+//!   1. n2 column transforms of length n1 (columns gathered in tiles, bit-reversed on the way in),
+//!   2. twiddle multiply by omega^(j2 * k1) (incremental powers, two multiplications per element),
+//!   3. n1 row transforms of length n2, written out transposed, so the output is in natural order.
+//! Every sub-transform fits in cache, the data crosses memory about twice, and both passes are parallel over tiles.
+//! Twiddle memory is O(sqrt(n)) per size, cached per (size, direction).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use halo2_proofs::halo2curves::ff::Field;
+use rayon::prelude::*;
+
+use crate::engine::{root_of_unity, NttDirection};
+use crate::Fr;
+
+/// Largest transform done directly (64 KiB of data: fits in L2).
+const DIRECT_MAX_LOG: u32 = 11;
+/// Columns (or rows) handled per task in the four-step passes: 8 x 32 B = 256 B contiguous per row access.
+const TILE: usize = 8;
+
+/// Twiddles and bit-reversal indices for one in-cache transform size and direction.
+pub struct SmallTables {
+    log_m: u32,
+    /// Stage s (half-size 2^s) occupies [2^s - 1, 2^(s+1) - 1): omega_{2^(s+1)}^j for j < 2^s.
+    twiddles: Vec<Fr>,
+    bitrev: Vec<u32>,
+}
+
+impl SmallTables {
+    fn new(log_m: u32, dir: NttDirection) -> Self {
+        let m = 1usize << log_m;
+        let mut twiddles = Vec::with_capacity(m.saturating_sub(1));
+        for s in 0..log_m {
+            let mut w = root_of_unity(s + 1);
+            if dir == NttDirection::Inverse {
+                w = w.invert().unwrap();
+            }
+            let mut cur = Fr::ONE;
+            for _ in 0..(1usize << s) {
+                twiddles.push(cur);
+                cur *= w;
+            }
+        }
+        let bitrev = (0..m as u32)
+            .map(|i| if log_m == 0 { 0 } else { i.reverse_bits() >> (32 - log_m) })
+            .collect();
+        SmallTables {
+            log_m,
+            twiddles,
+            bitrev,
+        }
+    }
+
+    /// Radix-2 stages on data already in bit-reversed order.
+    fn stages(&self, a: &mut [Fr]) {
+        debug_assert_eq!(a.len(), 1 << self.log_m);
+        for s in 0..self.log_m {
+            let half = 1usize << s;
+            let tw = &self.twiddles[half - 1..2 * half - 1];
+            for block in a.chunks_exact_mut(2 * half) {
+                let (lo, hi) = block.split_at_mut(half);
+                let t = hi[0];
+                hi[0] = lo[0] - t;
+                lo[0] += t;
+                for j in 1..half {
+                    let t = hi[j] * tw[j];
+                    hi[j] = lo[j] - t;
+                    lo[j] += t;
+                }
+            }
+        }
+    }
+
+    /// In-place transform of a contiguous buffer in natural order.
+    fn transform_in_place(&self, a: &mut [Fr]) {
+        for (i, &r) in self.bitrev.iter().enumerate() {
+            let r = r as usize;
+            if i < r {
+                a.swap(i, r);
+            }
+        }
+        self.stages(a);
+    }
+}
+
+/// Per-engine cache of twiddle tables.
+#[derive(Default)]
+pub struct NttTables {
+    small: Mutex<HashMap<(u32, NttDirection), Arc<SmallTables>>>,
+}
+
+/// A raw pointer shared across rayon tasks that write provably disjoint positions.
+#[derive(Clone, Copy)]
+struct SharedMut(*mut Fr);
+unsafe impl Send for SharedMut {}
+unsafe impl Sync for SharedMut {}
+
+impl NttTables {
+    fn small(&self, log_m: u32, dir: NttDirection) -> Arc<SmallTables> {
+        let mut cache = self.small.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .entry((log_m, dir))
+            .or_insert_with(|| Arc::new(SmallTables::new(log_m, dir)))
+            .clone()
+    }
+
+    /// In-place NTT of `a` (length 2^log_n, natural order in and out). Inverse includes the 1/n factor.
+    pub fn transform(&self, a: &mut [Fr], log_n: u32, dir: NttDirection) {
+        debug_assert_eq!(a.len(), 1 << log_n);
+        if log_n <= DIRECT_MAX_LOG {
+            self.small(log_n, dir).transform_in_place(a);
+            if dir == NttDirection::Inverse && log_n > 0 {
+                let n_inv = n_inverse(log_n);
+                a.iter_mut().for_each(|x| *x *= n_inv);
+            }
+        } else {
+            self.four_step(a, log_n, dir);
+        }
+    }
+
+    fn four_step(&self, a: &mut [Fr], log_n: u32, dir: NttDirection) {
+        let l1 = log_n / 2;
+        let l2 = log_n - l1;
+        let (n1, n2) = (1usize << l1, 1usize << l2);
+        let t1 = self.small(l1, dir);
+        let t2 = self.small(l2, dir);
+        let mut omega = root_of_unity(log_n);
+        if dir == NttDirection::Inverse {
+            omega = omega.invert().unwrap();
+        }
+        let scale = (dir == NttDirection::Inverse).then(|| n_inverse(log_n));
+
+        // Step 1 + 2: columns j2 (elements a[j1 * n2 + j2]) -> scratch[k1 * n2 + j2] * omega^(j2 k1).
+        let mut scratch: Vec<Fr> = vec![Fr::ZERO; a.len()];
+        let dst = SharedMut(scratch.as_mut_ptr());
+        let src: &[Fr] = a;
+        (0..n2 / TILE).into_par_iter().for_each_init(
+            || vec![Fr::ZERO; TILE * n1],
+            |buf, tile| {
+                let j0 = tile * TILE;
+                for j1 in 0..n1 {
+                    let row = &src[j1 * n2 + j0..j1 * n2 + j0 + TILE];
+                    let r = t1.bitrev[j1] as usize;
+                    for (c, v) in row.iter().enumerate() {
+                        buf[c * n1 + r] = *v;
+                    }
+                }
+                let mut w_col = omega.pow_vartime([j0 as u64]);
+                for (c, col) in buf.chunks_exact_mut(n1).enumerate() {
+                    t1.stages(col);
+                    if j0 + c != 0 {
+                        let mut w = w_col;
+                        for v in col.iter_mut().skip(1) {
+                            *v *= w;
+                            w *= w_col;
+                        }
+                    }
+                    w_col *= omega;
+                }
+                let dst = dst;
+                for k1 in 0..n1 {
+                    for c in 0..TILE {
+                        // SAFETY: tile columns are disjoint across tasks; index < n.
+                        unsafe { *dst.0.add(k1 * n2 + j0 + c) = buf[c * n1 + k1] };
+                    }
+                }
+            },
+        );
+
+        // Step 3: rows k1 of scratch (contiguous) -> a[k1 + n1 * k2], natural order.
+        let dst = SharedMut(a.as_mut_ptr());
+        let src: &[Fr] = &scratch;
+        let rows_per_tile = TILE.min(n1);
+        (0..n1 / rows_per_tile).into_par_iter().for_each_init(
+            || vec![Fr::ZERO; rows_per_tile * n2],
+            |buf, tile| {
+                let k0 = tile * rows_per_tile;
+                for (r, row) in buf.chunks_exact_mut(n2).enumerate() {
+                    let s = &src[(k0 + r) * n2..(k0 + r + 1) * n2];
+                    for (j2, v) in s.iter().enumerate() {
+                        row[t2.bitrev[j2] as usize] = *v;
+                    }
+                    t2.stages(row);
+                    if let Some(sc) = scale {
+                        row.iter_mut().for_each(|x| *x *= sc);
+                    }
+                }
+                let dst = dst;
+                for k2 in 0..n2 {
+                    for r in 0..rows_per_tile {
+                        // SAFETY: rows k0..k0+rows_per_tile are disjoint across tasks; index < n.
+                        unsafe { *dst.0.add(k0 + r + n1 * k2) = buf[r * n2 + k2] };
+                    }
+                }
+            },
+        );
+    }
+}
+
+fn n_inverse(log_n: u32) -> Fr {
+    Fr::from(1u64 << log_n).invert().unwrap()
+}
+
+/// `a[i] *= c^i`, in parallel chunks that each start from c^start.
+pub fn distribute_powers(a: &mut [Fr], c: Fr) {
+    const CHUNK: usize = 1 << 12;
+    a.par_chunks_mut(CHUNK).enumerate().for_each(|(i, chunk)| {
+        let mut w = c.pow_vartime([(i * CHUNK) as u64]);
+        for v in chunk.iter_mut() {
+            *v *= w;
+            w *= c;
+        }
+    });
+}

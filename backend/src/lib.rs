@@ -1,0 +1,17 @@
+//! zkinfer proving backend.
+//!
+//! Every heavy kernel of the prover — multi-scalar multiplication over BN254 G1 and number-theoretic transforms over
+//! Fr — goes through the [`engine::Engine`] trait, the only seam between the prover and the hardware. This crate holds
+//! the trait, the CPU (rayon) implementation, engine selection, and [`stock_hook`], which makes halo2-axiom's stock
+//! `create_proof` run its commitment MSMs through an engine while its proofs stay byte-compatible with the stock
+//! verifier.
+
+pub mod engine;
+pub mod stock_hook;
+
+pub use engine::{
+    cpu::CpuEngine, select::select_engine, Bases, Engine, EngineError, EngineKind, NttDirection,
+    ScalarBuffer,
+};
+/// The curve types used everywhere in zkinfer (one copy, through halo2-axiom's re-export).
+pub use halo2_proofs::halo2curves::bn256::{Bn256, Fq, Fr, G1Affine, G1};
