@@ -1,1 +1,88 @@
-fn main() {}
+//! Engine micro-benchmarks: CpuEngine against halo2's own kernels, measured side by side in one run.
+//!
+//!   cargo bench -p zkinfer-benches --bench engine [-- msm|ntt] [--max-log K]
+//!
+//! MSM: CpuEngine (bases loaded once, as the prover uses them) vs halo2curves `msm_best` at 2^12..2^20.
+//! NTT: CpuEngine forward NTT vs halo2-axiom `best_fft` at 2^12..2^22.
+//! Prints a markdown table with the ratio zkinfer / halo2 per size (< 1 means zkinfer is faster).
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use halo2_proofs::arithmetic::best_fft;
+use halo2_proofs::fft::recursive::FFTData;
+use halo2_proofs::halo2curves::ff::Field;
+use halo2_proofs::halo2curves::msm::msm_best;
+use zkinfer_backend::engine::root_of_unity;
+use zkinfer_backend::{CpuEngine, Engine, NttDirection};
+use zkinfer_benches::{compare, ms, points, scalars};
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let mut filters = Vec::new();
+    let mut max_log = 22u32;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if a == "--max-log" {
+            max_log = it.next().and_then(|v| v.parse().ok()).expect("--max-log takes a number");
+        } else if !a.starts_with('-') {
+            filters.push(a.clone());
+        }
+    }
+    let wants = |name: &str| filters.is_empty() || filters.iter().any(|f| name.contains(f.as_str()));
+    let engine = CpuEngine::new();
+    println!("# engine benchmark: {} ({} rayon threads)", engine.describe(), rayon::current_num_threads());
+    println!();
+    println!("| op | size | halo2 (ms) | zkinfer cpu (ms) | ratio | reps |");
+    println!("|---|---|---|---|---|---|");
+
+    if wants("msm") {
+        let max = 20.min(max_log);
+        let bases = points(1 << max, 1);
+        let handle = engine.load_bases(&bases).expect("load bases");
+        for log_n in (12..=max).step_by(2) {
+            let n = 1usize << log_n;
+            let s = scalars(n, 100 + log_n as u64);
+            let (t_stock, t_ours, reps) = compare(
+                || {
+                    black_box(msm_best(&s, &bases[..n]));
+                },
+                || {
+                    black_box(engine.msm(&handle, &s).unwrap());
+                },
+                Duration::from_secs(6),
+                3,
+                50,
+            );
+            row("msm", log_n, t_stock, t_ours, reps);
+        }
+    }
+
+    if wants("ntt") {
+        for log_n in (12..=22.min(max_log)).step_by(2) {
+            let n = 1usize << log_n;
+            let input = scalars(n, 200 + log_n as u64);
+            let omega = root_of_unity(log_n);
+            let data = FFTData::new(n, omega, omega.invert().unwrap());
+            let mut a = input.clone();
+            let mut b = input.clone();
+            let (t_stock, t_ours, reps) = compare(
+                || best_fft(black_box(&mut a), omega, log_n, &data, false),
+                || engine.ntt(black_box(&mut b), NttDirection::Forward).unwrap(),
+                Duration::from_secs(6),
+                3,
+                50,
+            );
+            row("ntt", log_n, t_stock, t_ours, reps);
+        }
+    }
+}
+
+fn row(op: &str, log_n: u32, stock: Duration, ours: Duration, reps: usize) {
+    println!(
+        "| {op} | 2^{log_n} | {:.2} | {:.2} | {:.2} | {reps} |",
+        ms(stock),
+        ms(ours),
+        ours.as_secs_f64() / stock.as_secs_f64()
+    );
+}

@@ -5,8 +5,9 @@
 //!   window depend only on c+1 bits of the scalar, so windows are independent tasks with no carry chain.
 //! - Buckets are accumulated in affine coordinates, in batches: each batch shares one field inversion through
 //!   Montgomery's trick, so a point addition costs 5M+1S instead of 8M+2S for the cheapest projective form. A point
-//!   whose bucket is already in the pending batch goes to a per-bucket XYZZ "spill" accumulator instead of waiting,
-//!   so skewed inputs (all scalars equal, repeated bases) stay correct and never degrade to one inversion per point.
+//!   whose bucket is already in the pending batch is deferred to the next batch; when the deferral queue is full
+//!   (skewed inputs: all scalars equal, repeated bases) it goes to a per-bucket XYZZ accumulator instead, so such
+//!   inputs stay correct and never degrade to one inversion per point.
 //! - Bucket reduction (running sums) and window combination use XYZZ coordinates.
 //! - The window size c and the split of points into chunks are chosen from n and the thread count with a cost model
 //!   (point additions + reduction work, with the makespan over the threads).
@@ -19,9 +20,16 @@ use crate::{Fq, Fr, G1Affine, G1};
 
 /// Bits of an Fr scalar (r < 2^254).
 const SCALAR_BITS: usize = Fr::NUM_BITS as usize;
-/// Reduction cost of one bucket (one mixed + one full XYZZ addition, ~24M) relative to one batched affine point
-/// addition (~6M), for the window-size cost model.
-const REDUCTION_WEIGHT: usize = 4;
+/// Cost-model units: one batched affine point addition (5M+1S) = 16.
+const POINT_COST: usize = 16;
+/// One field inversion (Bernstein–Yang) is worth about 20 point additions; a batch of B points shares one.
+const INVERSION_COST: usize = 20 * POINT_COST;
+/// Reducing one bucket takes one mixed and one full XYZZ addition (~24M), about 4 point additions.
+const REDUCTION_COST: usize = 4 * POINT_COST;
+/// Points per batch of affine additions for a window with `buckets` buckets.
+fn batch_cap(buckets: usize) -> usize {
+    (buckets / 4).clamp(1, 256)
+}
 /// Below this many points the MSM runs on the calling thread.
 const PARALLEL_THRESHOLD: usize = 1 << 10;
 
@@ -46,7 +54,9 @@ pub fn plan(n: usize, threads: usize) -> MsmPlan {
         // More chunks than needed to fill the threads only adds reduction work.
         let max_chunks = (2 * threads).div_ceil(w).max(1);
         for chunks in 1..=max_chunks {
-            let per_task = n.div_ceil(chunks) + REDUCTION_WEIGHT * (1usize << (c - 1));
+            let buckets = 1usize << (c - 1);
+            let per_point = POINT_COST + INVERSION_COST / batch_cap(buckets);
+            let per_task = n.div_ceil(chunks) * per_point + REDUCTION_COST * buckets;
             let rounds = (w * chunks).div_ceil(threads);
             let cost = rounds.saturating_mul(per_task);
             if cost < best.0 {
@@ -109,57 +119,83 @@ struct Affine {
 struct Buckets {
     point: Vec<Affine>,
     state: Vec<u8>,
-    spill: Vec<Xyzz>,
     batch_bucket: Vec<u32>,
     batch_x2: Vec<Fq>,
     batch_num: Vec<Fq>,
     batch_den: Vec<Fq>,
     batch_prefix: Vec<Fq>,
     batch_cap: usize,
+    /// Points whose bucket was busy when they arrived; retried after the next flush at the cheap affine rate.
+    deferred: Vec<(u32, Affine)>,
+    retry: Vec<(u32, Affine)>,
+    /// XYZZ accumulators for points that cannot wait (deferral queue full, or left over at the end): keeps skewed
+    /// inputs (all scalars equal, repeated bases) linear-time instead of one inversion per point.
+    spill: Vec<Xyzz>,
 }
 
 impl Buckets {
     fn new(count: usize) -> Self {
-        // Large enough to amortise the inversion (~2% of a batch at 256), small enough that few points meet their
-        // bucket already pending (expected fill / bucket count).
-        let batch_cap = (count / 8).clamp(1, 256);
+        // Large enough to amortise the inversion, small enough that few points meet their bucket already pending.
+        let batch_cap = batch_cap(count);
         Buckets {
             point: vec![Affine { x: Fq::ZERO, y: Fq::ZERO }; count],
             state: vec![EMPTY; count],
-            spill: Vec::new(),
             batch_bucket: Vec::with_capacity(batch_cap),
             batch_x2: Vec::with_capacity(batch_cap),
             batch_num: Vec::with_capacity(batch_cap),
             batch_den: Vec::with_capacity(batch_cap),
             batch_prefix: vec![Fq::ZERO; batch_cap],
             batch_cap,
+            deferred: Vec::with_capacity(batch_cap),
+            retry: Vec::with_capacity(batch_cap),
+            spill: Vec::new(),
         }
     }
 
     #[inline]
     fn add(&mut self, b: usize, x2: Fq, y2: Fq) {
+        if self.insert(b, x2, y2) {
+            self.flush();
+            self.retry_deferred();
+        }
+    }
+
+    fn spill_add(&mut self, b: usize, p: Affine) {
+        if self.spill.is_empty() {
+            self.spill = vec![Xyzz::IDENTITY; self.point.len()];
+        }
+        self.spill[b].add_affine(p.x, p.y);
+    }
+
+    /// Adds a point to bucket b without retrying; returns true when the batch is full and must be flushed.
+    #[inline]
+    fn insert(&mut self, b: usize, x2: Fq, y2: Fq) -> bool {
         match self.state[b] {
             EMPTY => {
                 self.point[b] = Affine { x: x2, y: y2 };
                 self.state[b] = FILLED;
+                false
             }
             BUSY => {
-                if self.spill.is_empty() {
-                    self.spill = vec![Xyzz::IDENTITY; self.point.len()];
+                let p = Affine { x: x2, y: y2 };
+                if self.deferred.len() < self.batch_cap {
+                    self.deferred.push((b as u32, p));
+                } else {
+                    self.spill_add(b, p);
                 }
-                self.spill[b].add_affine(x2, y2);
+                false
             }
             _ => {
                 let p = self.point[b];
                 let (num, den) = if p.x == x2 {
                     if p.y == y2 {
                         // Doubling: lambda = 3x^2 / 2y.
-                        let xx = x2.square();
+                        let xx = x2 * x2;
                         (xx.double() + xx, y2.double())
                     } else {
                         // P + (-P): the bucket becomes empty.
                         self.state[b] = EMPTY;
-                        return;
+                        return false;
                     }
                 } else {
                     (y2 - p.y, x2 - p.x)
@@ -169,11 +205,21 @@ impl Buckets {
                 self.batch_num.push(num);
                 self.batch_den.push(den);
                 self.state[b] = BUSY;
-                if self.batch_bucket.len() == self.batch_cap {
-                    self.flush();
-                }
+                self.batch_bucket.len() == self.batch_cap
             }
         }
+    }
+
+    /// Re-inserts the deferred points now that their buckets are free (some may defer again).
+    fn retry_deferred(&mut self) {
+        std::mem::swap(&mut self.deferred, &mut self.retry);
+        let mut retry = std::mem::take(&mut self.retry);
+        for (b, p) in retry.drain(..) {
+            if self.insert(b as usize, p.x, p.y) {
+                self.flush();
+            }
+        }
+        self.retry = retry;
     }
 
     /// Executes the pending batch with one inversion (Montgomery's trick).
@@ -195,7 +241,7 @@ impl Buckets {
             let lambda = self.batch_num[i] * inv_i;
             let b = self.batch_bucket[i] as usize;
             let p = self.point[b];
-            let x3 = lambda.square() - p.x - self.batch_x2[i];
+            let x3 = lambda * lambda - p.x - self.batch_x2[i];
             let y3 = lambda * (p.x - x3) - p.y;
             self.point[b] = Affine { x: x3, y: y3 };
             self.state[b] = FILLED;
@@ -209,6 +255,12 @@ impl Buckets {
     /// sum_b (b+1) * bucket_b by running sums.
     fn reduce(mut self) -> Xyzz {
         self.flush();
+        self.retry_deferred();
+        self.flush();
+        // Whatever still waits (only on skewed inputs) goes to the XYZZ accumulators.
+        for (b, p) in std::mem::take(&mut self.deferred) {
+            self.spill_add(b as usize, p);
+        }
         let mut running = Xyzz::IDENTITY;
         let mut sum = Xyzz::IDENTITY;
         let spilled = !self.spill.is_empty();
