@@ -237,3 +237,46 @@ impl<'params> Prover<'params, EngineKzg> for EngineProverShplonk<'params> {
         ProverSHPLONK::new(&self.params.inner).create_proof(rng, transcript, queries)
     }
 }
+
+/// Proves one circuit with halo2-axiom's stock `create_proof`, commitments through `params`' engine, SHPLONK and
+/// the Blake2b transcript. `instances` holds one slice per instance column.
+pub fn prove_stock_with_engine<C: halo2_proofs::plonk::Circuit<Fr>>(
+    params: &EngineParams,
+    pk: &halo2_proofs::plonk::ProvingKey<G1Affine>,
+    circuit: C,
+    instances: &[&[Fr]],
+    rng: impl RngCore,
+) -> Result<Vec<u8>, halo2_proofs::plonk::Error> {
+    use halo2_proofs::transcript::{Blake2bWrite, Challenge255, TranscriptWriterBuffer};
+    let mut transcript = Blake2bWrite::<_, G1Affine, Challenge255<_>>::init(Vec::new());
+    halo2_proofs::plonk::create_proof::<EngineKzg, EngineProverShplonk<'_>, _, _, _, _>(
+        params,
+        pk,
+        &[circuit],
+        &[instances],
+        rng,
+        &mut transcript,
+    )?;
+    Ok(transcript.finalize())
+}
+
+/// halo2-axiom's stock verifier (KZG, SHPLONK, Blake2b) on one proof.
+pub fn verify_stock(
+    params: &ParamsKZG<Bn256>,
+    vk: &halo2_proofs::plonk::VerifyingKey<G1Affine>,
+    instances: &[&[Fr]],
+    proof: &[u8],
+) -> Result<(), halo2_proofs::plonk::Error> {
+    use halo2_proofs::poly::kzg::{
+        commitment::KZGCommitmentScheme, multiopen::VerifierSHPLONK, strategy::SingleStrategy,
+    };
+    use halo2_proofs::transcript::{Blake2bRead, Challenge255, TranscriptReadBuffer};
+    let mut transcript = Blake2bRead::<_, G1Affine, Challenge255<_>>::init(proof);
+    halo2_proofs::plonk::verify_proof::<KZGCommitmentScheme<Bn256>, VerifierSHPLONK<'_, Bn256>, _, _, _>(
+        params,
+        vk,
+        SingleStrategy::new(params),
+        &[instances],
+        &mut transcript,
+    )
+}
