@@ -31,7 +31,7 @@ fn main() {
     }
     let wants = |name: &str| filters.is_empty() || filters.iter().any(|f| name.contains(f.as_str()));
     let engine = CpuEngine::new();
-    println!("# engine benchmark: {} ({} rayon threads)", engine.describe(), rayon::current_num_threads());
+    println!("# engine benchmark: {}", engine.describe());
     println!();
     println!("| op | size | halo2 (ms) | zkinfer cpu (ms) | ratio | reps |");
     println!("|---|---|---|---|---|---|");
