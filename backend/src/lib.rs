@@ -8,6 +8,7 @@
 
 pub mod demo_circuit;
 pub mod engine;
+pub mod plonk;
 pub mod stock_hook;
 
 pub use engine::{

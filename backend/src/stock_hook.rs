@@ -106,6 +106,16 @@ impl EngineParams {
         &self.engine
     }
 
+    /// The SRS in the monomial basis, resident in the engine.
+    pub fn monomial_bases(&self) -> &Bases {
+        &self.g
+    }
+
+    /// The SRS in the Lagrange basis, resident in the engine.
+    pub fn lagrange_bases(&self) -> &Bases {
+        &self.g_lagrange
+    }
+
     /// Number of commitment MSMs the engine has answered through these params.
     pub fn engine_msm_count(&self) -> usize {
         self.engine_msms.load(Ordering::Relaxed)

@@ -154,6 +154,7 @@ mod stock_msm_hook {
 
 /// An engine whose MSMs always fail, as a lost GPU would: the hook must fall back, never commit wrongly.
 mod failing_engine {
+    use zkinfer_backend::engine::program::RowProgram;
     use zkinfer_backend::engine::{EngineId, Result};
     use zkinfer_backend::{Bases, CpuEngine, Engine, EngineError, Fr, G1Affine, NttDirection, ScalarBuffer, G1};
 
@@ -211,6 +212,17 @@ mod failing_engine {
         }
         fn distribute_powers(&self, a: &mut ScalarBuffer, c: Fr) -> Result<()> {
             self.0.distribute_powers(a, c)
+        }
+        fn evaluate_rows(
+            &self,
+            p: &RowProgram,
+            c: &[&[Fr]],
+            g: Fr,
+            w: Fr,
+            y: Fr,
+            out: &mut [Fr],
+        ) -> Result<()> {
+            self.0.evaluate_rows(p, c, g, w, y, out)
         }
     }
 }

@@ -11,6 +11,7 @@
 //! - Everything returns [`Result`]: a device or allocation failure is an error, never a wrong value.
 
 pub mod cpu;
+pub mod program;
 pub mod select;
 
 use std::any::Any;
@@ -265,10 +266,47 @@ pub trait Engine: Send + Sync + fmt::Debug {
     /// `a[i] *= c^i` (distributing powers, as when moving a polynomial onto a coset).
     fn distribute_powers(&self, a: &mut ScalarBuffer, c: Fr) -> Result<()>;
 
+    /// Evaluates a [`program::RowProgram`] at every row: `out[r]` = the y-fold of the program's outputs at
+    /// X = coset * omega^r, reading `columns[c][(r + rotation) mod n]`. All columns and `out` have length n.
+    /// The prover's quotient numerator and lookup compressions run through this.
+    fn evaluate_rows(
+        &self,
+        program: &program::RowProgram,
+        columns: &[&[Fr]],
+        coset: Fr,
+        omega: Fr,
+        y: Fr,
+        out: &mut [Fr],
+    ) -> Result<()>;
+
     /// Waits for queued work (a no-op on the CPU).
     fn synchronize(&self) -> Result<()> {
         Ok(())
     }
+}
+
+/// Checks the shape of an `evaluate_rows` call.
+pub fn check_program_inputs(program: &program::RowProgram, columns: &[&[Fr]], out: &[Fr]) -> Result<()> {
+    const OP: &str = "evaluate_rows";
+    if columns.len() != program.num_columns {
+        return Err(EngineError::LengthMismatch {
+            op: OP,
+            what: "column list",
+            got: columns.len(),
+            expected: program.num_columns,
+        });
+    }
+    for c in columns {
+        if c.len() != out.len() {
+            return Err(EngineError::LengthMismatch {
+                op: OP,
+                what: "column",
+                got: c.len(),
+                expected: out.len(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// log2 of an NTT length, checking it is a power of two inside Fr's two-adic subgroup.

@@ -9,7 +9,8 @@ use std::sync::Arc;
 use halo2_proofs::halo2curves::ff::Field;
 use rayon::prelude::*;
 
-use super::{ntt_log_size, Bases, Engine, EngineError, EngineId, NttDirection, Result, ScalarBuffer};
+use super::program::{eval_row, RowProgram};
+use super::{check_program_inputs, ntt_log_size, Bases, Engine, EngineError, EngineId, NttDirection, Result, ScalarBuffer};
 use crate::{Fr, G1Affine, G1};
 
 /// Bases as the CPU engine keeps them: the points and whether any is the identity (so the hot loop only checks
@@ -140,6 +141,29 @@ impl Engine for CpuEngine {
             None => self.ntt(v, dir),
             Some(g) => self.coset_ntt(v, g, dir),
         }
+    }
+
+    fn evaluate_rows(
+        &self,
+        program: &RowProgram,
+        columns: &[&[Fr]],
+        coset: Fr,
+        omega: Fr,
+        y: Fr,
+        out: &mut [Fr],
+    ) -> Result<()> {
+        check_program_inputs(program, columns, out)?;
+        const CHUNK: usize = 1 << 10;
+        out.par_chunks_mut(CHUNK).enumerate().for_each(|(ci, chunk)| {
+            let start = ci * CHUNK;
+            let mut scratch = vec![Fr::ZERO; program.ops.len()];
+            let mut x = coset * omega.pow_vartime([start as u64]);
+            for (i, o) in chunk.iter_mut().enumerate() {
+                *o = eval_row(program, columns, start + i, x, y, &mut scratch);
+                x *= omega;
+            }
+        });
+        Ok(())
     }
 
     fn alloc(&self, len: usize) -> Result<ScalarBuffer> {

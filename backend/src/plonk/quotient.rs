@@ -1,0 +1,295 @@
+//! The quotient h(X) = (Σ y^i C_i(X)) / (X^n - 1) over every constraint of the circuit, in the verifier's order:
+//! gate polynomials, then the permutation argument, then each lookup.
+//!
+//! The constraints are compiled once into a [`RowProgram`]; the extended domain (2^j times the base domain) is
+//! covered one base-size coset at a time: for part i the coset g_i = ζ·ω_ext^i, every referenced column is moved
+//! onto it with an engine coset NTT, the engine evaluates the program on its n rows, and the values are divided by
+//! the constant g_i^n - 1 (the vanishing polynomial is constant on such a coset). Only one part's column values are
+//! alive at a time, never the whole extended domain of every column. The interleaved parts are exactly h on the
+//! coset ζ·<ω_ext>, so one inverse coset NTT of size 2^extended_k gives h's coefficients.
+
+use std::cell::RefCell;
+
+use halo2_proofs::halo2curves::ff::{Field, PrimeField, WithSmallOrderMulGroup};
+use halo2_proofs::plonk::Expression;
+use rayon::prelude::*;
+
+use super::{Ctx, ProveError};
+use crate::engine::program::{Node, RowProgram};
+use crate::engine::{root_of_unity, NttDirection};
+use crate::Fr;
+
+/// Where each kind of column sits in a program's column list.
+#[derive(Clone, Debug)]
+pub struct Layout {
+    pub fixed: usize,
+    pub advice: usize,
+    pub instance: usize,
+    pub sigma: usize,
+    pub perm_z: usize,
+    /// Three columns per lookup: A', S', Z.
+    pub lookup: usize,
+    pub l0: usize,
+    pub l_last: usize,
+    pub l_active: usize,
+    pub len: usize,
+}
+
+impl Layout {
+    /// fixed | advice | instance only (programs over Lagrange values, e.g. lookup compression).
+    pub fn base(ctx: &Ctx<'_>) -> Self {
+        let f = ctx.cs.num_fixed_columns();
+        let a = ctx.cs.num_advice_columns();
+        let i = ctx.cs.num_instance_columns();
+        let end = f + a + i;
+        Layout {
+            fixed: 0,
+            advice: f,
+            instance: f + a,
+            sigma: end,
+            perm_z: end,
+            lookup: end,
+            l0: end,
+            l_last: end,
+            l_active: end,
+            len: end,
+        }
+    }
+
+    /// Every column the quotient reads.
+    pub fn full(ctx: &Ctx<'_>, perm_sets: usize) -> Self {
+        let b = Self::base(ctx);
+        let sigma = b.len;
+        let perm_z = sigma + ctx.pk.permutation().polys().len();
+        let lookup = perm_z + perm_sets;
+        let l0 = lookup + 3 * ctx.cs.lookups().len();
+        Layout {
+            sigma,
+            perm_z,
+            lookup,
+            l0,
+            l_last: l0 + 1,
+            l_active: l0 + 2,
+            len: l0 + 3,
+            ..b
+        }
+    }
+}
+
+/// Adds an expression to a program; challenges are constants by now. Virtual selectors cannot appear in a proving
+/// key's constraint system (keygen turns them into fixed columns), so meeting one is an error.
+pub fn compile_expression(
+    prog: &RefCell<RowProgram>,
+    e: &Expression<Fr>,
+    layout: &Layout,
+    challenges: &[Fr],
+) -> Result<Node, ProveError> {
+    let bad = RefCell::new(None::<String>);
+    let node = e.evaluate(
+        &|c| prog.borrow_mut().constant(c),
+        &|_| {
+            bad.borrow_mut().get_or_insert("a virtual selector survived keygen".into());
+            prog.borrow_mut().constant(Fr::ZERO)
+        },
+        &|q| prog.borrow_mut().column(layout.fixed + q.column_index(), q.rotation().0),
+        &|q| prog.borrow_mut().column(layout.advice + q.column_index(), q.rotation().0),
+        &|q| prog.borrow_mut().column(layout.instance + q.column_index(), q.rotation().0),
+        &|c| match challenges.get(c.index()) {
+            Some(v) => prog.borrow_mut().constant(*v),
+            None => {
+                bad.borrow_mut().get_or_insert(format!("challenge {} has no value", c.index()));
+                prog.borrow_mut().constant(Fr::ZERO)
+            }
+        },
+        &|a| prog.borrow_mut().neg(a),
+        &|a, b| prog.borrow_mut().add(a, b),
+        &|a, b| prog.borrow_mut().mul(a, b),
+        &|a, s| prog.borrow_mut().scale(a, s),
+    );
+    match bad.into_inner() {
+        Some(msg) => Err(ProveError::Unsupported(msg)),
+        None => Ok(node),
+    }
+}
+
+/// Challenges the quotient needs.
+pub struct Challenges {
+    pub theta: Fr,
+    pub beta: Fr,
+    pub gamma: Fr,
+}
+
+/// Compiles every constraint, in the verifier's fold order.
+pub fn numerator_program(
+    ctx: &Ctx<'_>,
+    layout: &Layout,
+    perm_sets: usize,
+    ch: &Challenges,
+) -> Result<RowProgram, ProveError> {
+    let prog = RefCell::new(RowProgram::new(layout.len));
+    let mut outputs = Vec::new();
+    for gate in ctx.cs.gates() {
+        for poly in gate.polynomials() {
+            outputs.push(compile_expression(&prog, poly, layout, &ctx.challenges)?);
+        }
+    }
+    let mut p = prog.into_inner();
+    let one = p.constant(Fr::ONE);
+    let l0 = p.column(layout.l0, 0);
+    let l_last = p.column(layout.l_last, 0);
+    let l_active = p.column(layout.l_active, 0);
+    let beta = p.constant(ch.beta);
+    let gamma = p.constant(ch.gamma);
+    let last_rotation = -((ctx.blinding_factors + 1) as i32);
+
+    // Permutation argument.
+    if perm_sets > 0 {
+        let z = |p: &mut RowProgram, s: usize, rot: i32| p.column(layout.perm_z + s, rot);
+        let z0 = z(&mut p, 0, 0);
+        let t = p.sub(one, z0);
+        outputs.push(p.mul(l0, t));
+        let zl = z(&mut p, perm_sets - 1, 0);
+        let sq = p.mul(zl, zl);
+        let t = p.sub(sq, zl);
+        outputs.push(p.mul(t, l_last));
+        for s in 1..perm_sets {
+            let cur = z(&mut p, s, 0);
+            let prev_last = z(&mut p, s - 1, last_rotation);
+            let t = p.sub(cur, prev_last);
+            outputs.push(p.mul(t, l0));
+        }
+        let chunk_len = ctx.cs.degree() - 2;
+        let columns = ctx.cs.permutation().get_columns();
+        let x = p.x();
+        for (s, chunk) in columns.chunks(chunk_len).enumerate() {
+            let mut left = z(&mut p, s, 1);
+            let mut right = z(&mut p, s, 0);
+            for (j, column) in chunk.iter().enumerate() {
+                let idx = s * chunk_len + j;
+                let base = match column.column_type() {
+                    halo2_proofs::plonk::Any::Advice(_) => layout.advice,
+                    halo2_proofs::plonk::Any::Fixed => layout.fixed,
+                    halo2_proofs::plonk::Any::Instance => layout.instance,
+                };
+                let v = p.column(base + column.index(), 0);
+                let sigma = p.column(layout.sigma + idx, 0);
+                let bs = p.scale(sigma, ch.beta);
+                let t = p.add(v, bs);
+                let t = p.add(t, gamma);
+                left = p.mul(left, t);
+                let delta = Fr::DELTA.pow_vartime([idx as u64]);
+                let id = p.scale(x, ch.beta * delta);
+                let t = p.add(v, id);
+                let t = p.add(t, gamma);
+                right = p.mul(right, t);
+            }
+            let t = p.sub(left, right);
+            outputs.push(p.mul(t, l_active));
+        }
+    }
+
+    // Lookups.
+    let mut prog = RefCell::new(p);
+    for (l, arg) in ctx.cs.lookups().iter().enumerate() {
+        let compress = |exprs: &[Expression<Fr>], prog: &RefCell<RowProgram>| -> Result<Node, ProveError> {
+            let mut acc: Option<Node> = None;
+            for e in exprs {
+                let v = compile_expression(prog, e, layout, &ctx.challenges)?;
+                let mut p = prog.borrow_mut();
+                acc = Some(match acc {
+                    None => v,
+                    Some(a) => {
+                        let t = p.scale(a, ch.theta);
+                        p.add(t, v)
+                    }
+                });
+            }
+            Ok(match acc {
+                Some(a) => a,
+                None => prog.borrow_mut().constant(Fr::ZERO),
+            })
+        };
+        let input = compress(arg.input_expressions(), &prog)?;
+        let table = compress(arg.table_expressions(), &prog)?;
+        let p = prog.get_mut();
+        let a = p.column(layout.lookup + 3 * l, 0);
+        let a_prev = p.column(layout.lookup + 3 * l, -1);
+        let s = p.column(layout.lookup + 3 * l + 1, 0);
+        let z = p.column(layout.lookup + 3 * l + 2, 0);
+        let z_next = p.column(layout.lookup + 3 * l + 2, 1);
+        // l0 (1 - z)
+        let t = p.sub(one, z);
+        outputs.push(p.mul(l0, t));
+        // l_last (z^2 - z)
+        let sq = p.mul(z, z);
+        let t = p.sub(sq, z);
+        outputs.push(p.mul(l_last, t));
+        // (z(ωX)(A'+β)(S'+γ) - z(X)(A+β)(S+γ)) l_active
+        let ab = p.add(a, beta);
+        let sg = p.add(s, gamma);
+        let left = p.mul(z_next, ab);
+        let left = p.mul(left, sg);
+        let ib = p.add(input, beta);
+        let tg = p.add(table, gamma);
+        let right = p.mul(z, ib);
+        let right = p.mul(right, tg);
+        let t = p.sub(left, right);
+        outputs.push(p.mul(t, l_active));
+        // l0 (A' - S')
+        let diff = p.sub(a, s);
+        outputs.push(p.mul(l0, diff));
+        // (A' - S')(A' - A'(ω^-1 X)) l_active
+        let d2 = p.sub(a, a_prev);
+        let t = p.mul(diff, d2);
+        outputs.push(p.mul(t, l_active));
+    }
+    let mut p = prog.into_inner();
+    for o in outputs {
+        p.output(o);
+    }
+    Ok(p)
+}
+
+/// Coefficients of h(X), truncated to n·(degree − 1) as the verifier expects.
+pub fn compute_h(ctx: &Ctx<'_>, program: &RowProgram, coeffs: &[&[Fr]], y: Fr) -> Result<Vec<Fr>, ProveError> {
+    let n = ctx.n;
+    let k = ctx.domain.k();
+    let ext_k = ctx.domain.extended_k();
+    let parts = 1usize << (ext_k - k);
+    let omega = ctx.domain.get_omega();
+    let omega_ext = root_of_unity(ext_k);
+    let zeta = Fr::ZETA;
+
+    let mut used = vec![false; program.num_columns];
+    for op in &program.ops {
+        if let crate::engine::program::Op::Column { column, .. } = op {
+            used[*column as usize] = true;
+        }
+    }
+    let zeros = vec![Fr::ZERO; n];
+    let mut bufs: Vec<Vec<Fr>> = used.iter().map(|&u| if u { vec![Fr::ZERO; n] } else { Vec::new() }).collect();
+    let mut ext = vec![Fr::ZERO; n * parts];
+    let mut part = vec![Fr::ZERO; n];
+    let mut g = zeta;
+    for i in 0..parts {
+        for (c, buf) in bufs.iter_mut().enumerate() {
+            if used[c] {
+                buf.copy_from_slice(coeffs[c]);
+                ctx.engine.coset_ntt(buf, g, NttDirection::Forward)?;
+            }
+        }
+        let cols: Vec<&[Fr]> = bufs
+            .iter()
+            .zip(&used)
+            .map(|(b, &u)| if u { b.as_slice() } else { zeros.as_slice() })
+            .collect();
+        ctx.engine.evaluate_rows(program, &cols, g, omega, y, &mut part)?;
+        let inv = (g.pow_vartime([n as u64]) - Fr::ONE).invert().unwrap();
+        ext.par_chunks_mut(parts).zip(part.par_iter()).for_each(|(dst, v)| dst[i] = *v * inv);
+        g *= omega_ext;
+    }
+    drop(bufs);
+    ctx.engine.coset_ntt(&mut ext, zeta, NttDirection::Inverse)?;
+    ext.truncate(n * ctx.domain.get_quotient_poly_degree());
+    Ok(ext)
+}
