@@ -9,6 +9,7 @@
 pub mod demo_circuit;
 pub mod engine;
 pub mod plonk;
+pub mod sample_circuits;
 pub mod stock_hook;
 
 pub use engine::{

@@ -7,10 +7,15 @@ mod stock_verifier {
     use std::sync::Arc;
 
     use halo2_proofs::halo2curves::ff::Field;
-    use halo2_proofs::plonk::{keygen_pk, keygen_vk, Circuit, ProvingKey};
+    use halo2_proofs::dev::MockProver;
+    use halo2_proofs::plonk::{keygen_pk, keygen_vk, keygen_vk_custom, Circuit, ConstraintSystem, ProvingKey};
     use halo2_proofs::poly::kzg::commitment::ParamsKZG;
     use halo2_proofs::transcript::{Blake2bWrite, Challenge255, TranscriptWriterBuffer};
     use zkinfer_backend::demo_circuit::DotProductCircuit;
+    use zkinfer_backend::sample_circuits::{
+        copies::ManyCopies, fibonacci::Fibonacci, instances::PublicColumns, selectors::ManySelectors,
+        tuple_lookup::TupleLookup, Sample,
+    };
     use zkinfer_backend::plonk::{prove, ProveError};
     use zkinfer_backend::stock_hook::{verify_stock, EngineParams};
     use zkinfer_backend::{Bn256, CpuEngine, Fr, G1Affine};
@@ -29,8 +34,74 @@ mod stock_verifier {
         Ok(t.finalize())
     }
 
+    /// Full check of one circuit: MockProver accepts the honest witness and rejects the tampered one; our proof
+    /// verifies with the stock verifier and is deterministic; the tampered witness yields an error or a proof the
+    /// stock verifier rejects.
+    fn check<S: Sample>(circuit: S, compress_selectors: bool) -> Vec<u8> {
+        let k = circuit.k();
+        let instances = circuit.instances();
+        let inst: Vec<&[Fr]> = instances.iter().map(Vec::as_slice).collect();
+        MockProver::run(k, &circuit, instances.clone()).unwrap().assert_satisfied();
+        let bad = circuit.tampered();
+        assert!(MockProver::run(k, &bad, instances.clone()).unwrap().verify().is_err(), "tamper not caught by MockProver");
+
+        let stock = ParamsKZG::<Bn256>::setup(k, rng(k as u64));
+        let params = EngineParams::new(stock.clone(), Arc::new(CpuEngine::new())).unwrap();
+        let vk = keygen_vk_custom(&stock, &circuit.without_witnesses(), compress_selectors).unwrap();
+        let pk = keygen_pk(&stock, vk, &circuit.without_witnesses()).unwrap();
+
+        let proof = ours(&params, &pk, &circuit, &inst, 7).unwrap();
+        verify_stock(&stock, pk.get_vk(), &inst, &proof).expect("stock verifier rejected our proof");
+        assert_eq!(proof, ours(&params, &pk, &circuit, &inst, 7).unwrap(), "same seed, same bytes");
+        assert_ne!(proof, ours(&params, &pk, &circuit, &inst, 8).unwrap(), "the RNG reaches the proof");
+
+        match ours(&params, &pk, &bad, &inst, 9) {
+            Ok(p) => assert!(verify_stock(&stock, pk.get_vk(), &inst, &p).is_err(), "a tampered witness verified"),
+            Err(e) => eprintln!("tampered witness refused by the prover: {e}"),
+        }
+        proof
+    }
+
     #[test]
-    fn dot_product_circuit() {
+    fn custom_gates_with_rotations() {
+        check(Fibonacci::new(300, 1, 1), false);
+    }
+
+    #[test]
+    fn copy_constraints_across_many_columns() {
+        let c = ManyCopies::new(12, 100, 5);
+        let mut cs = ConstraintSystem::<Fr>::default();
+        ManyCopies::configure(&mut cs);
+        assert!(cs.permutation().get_columns().len() >= 14);
+        check(c, false);
+    }
+
+    #[test]
+    fn tuple_lookup() {
+        check(TupleLookup::new(700), false);
+    }
+
+    #[test]
+    fn several_instance_columns() {
+        check(PublicColumns::new(200), false);
+    }
+
+    #[test]
+    fn compressed_selectors() {
+        let c = ManySelectors::new(300);
+        let stock = ParamsKZG::<Bn256>::setup(c.k(), rng(1));
+        let plain = keygen_vk_custom(&stock, &c, false).unwrap();
+        let compressed = keygen_vk_custom(&stock, &c, true).unwrap();
+        assert!(
+            compressed.cs().num_fixed_columns() < plain.cs().num_fixed_columns(),
+            "halo2-axiom did not compress the selectors"
+        );
+        check(c.clone(), false);
+        check(c, true);
+    }
+
+    #[test]
+    fn dot_product_with_byte_lookups() {
         let len = 700;
         let k = DotProductCircuit::min_k(len);
         let stock = ParamsKZG::<Bn256>::setup(k, rng(1));
@@ -41,8 +112,109 @@ mod stock_verifier {
         let out = circuit.output();
         let proof = ours(&params, &pk, &circuit, &[&[out]], 3).unwrap();
         verify_stock(&stock, pk.get_vk(), &[&[out]], &proof).expect("stock verifier rejected our proof");
-        let again = ours(&params, &pk, &circuit, &[&[out]], 3).unwrap();
-        assert_eq!(proof, again, "same seed, same bytes");
-        assert!(verify_stock(&stock, pk.get_vk(), &[&[out + Fr::ONE]], &proof).is_err());
+        assert_eq!(proof, ours(&params, &pk, &circuit, &[&[out]], 3).unwrap(), "same seed, same bytes");
+        // A false claim: either refused or rejected.
+        let wrong = [out + Fr::ONE];
+        if let Ok(p) = ours(&params, &pk, &circuit, &[&wrong], 4) {
+            assert!(verify_stock(&stock, pk.get_vk(), &[&wrong], &p).is_err());
+        }
+    }
+
+    #[test]
+    fn larger_circuit_at_k14() {
+        let c = Fibonacci::new(12_000, 3, 5);
+        assert!(c.k() >= 14, "k = {}", c.k());
+        check(c, false);
+    }
+
+    #[test]
+    fn bad_inputs_are_errors_not_panics() {
+        let c = Fibonacci::new(50, 1, 1);
+        let stock = ParamsKZG::<Bn256>::setup(c.k(), rng(1));
+        let params = EngineParams::new(stock.clone(), Arc::new(CpuEngine::new())).unwrap();
+        let vk = keygen_vk(&stock, &c).unwrap();
+        let pk = keygen_pk(&stock, vk, &c).unwrap();
+        let inst = c.instances();
+        // Wrong number of instance columns.
+        let err = ours(&params, &pk, &c, &[], 1).unwrap_err();
+        assert!(matches!(err, ProveError::InstanceColumns { .. }), "{err}");
+        // Too many public values.
+        let too_many = vec![Fr::ONE; 1 << c.k()];
+        let err = ours(&params, &pk, &c, &[&too_many], 1).unwrap_err();
+        assert!(matches!(err, ProveError::InstanceTooLarge { .. }), "{err}");
+        // Params of another size.
+        let other = EngineParams::new(ParamsKZG::<Bn256>::setup(c.k() + 1, rng(2)), Arc::new(CpuEngine::new())).unwrap();
+        let err = ours(&other, &pk, &c, &[&inst[0]], 1).unwrap_err();
+        assert!(matches!(err, ProveError::ParamsMismatch { .. }), "{err}");
+        // A lookup input outside the table is refused with the lookup's name.
+        let t = TupleLookup::new(100);
+        let stock = ParamsKZG::<Bn256>::setup(t.k(), rng(3));
+        let params = EngineParams::new(stock.clone(), Arc::new(CpuEngine::new())).unwrap();
+        let vk = keygen_vk(&stock, &t).unwrap();
+        let pk = keygen_pk(&stock, vk, &t).unwrap();
+        let ti = t.instances();
+        let err = ours(&params, &pk, &t.tampered(), &[&ti[0]], 1).unwrap_err();
+        assert!(err.to_string().contains("(x, y) in (t, t^3 + 7)"), "{err}");
+    }
+}
+
+/// A gate above halo2-axiom's degree cap cannot be proven soundly; the prover must say so instead of emitting a
+/// proof no verifier accepts.
+mod stock_verifier_degree_cap {
+    use std::sync::Arc;
+
+    use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner, Value};
+    use halo2_proofs::plonk::{keygen_pk, keygen_vk, Advice, Circuit, Column, ConstraintSystem, Error};
+    use halo2_proofs::poly::kzg::commitment::ParamsKZG;
+    use halo2_proofs::poly::Rotation;
+    use zkinfer_backend::plonk::ProveError;
+    use zkinfer_backend::stock_hook::EngineParams;
+    use zkinfer_backend::{Bn256, CpuEngine, Fr};
+
+    use super::common::rng;
+    use super::stock_verifier::ours;
+
+    #[derive(Clone, Default)]
+    struct Degree7;
+
+    impl Circuit<Fr> for Degree7 {
+        type Config = (Column<Advice>, halo2_proofs::plonk::Selector);
+        type FloorPlanner = SimpleFloorPlanner;
+        type Params = ();
+        fn without_witnesses(&self) -> Self {
+            Degree7
+        }
+        fn configure(meta: &mut ConstraintSystem<Fr>) -> Self::Config {
+            let a = meta.advice_column();
+            let s = meta.selector();
+            meta.create_gate("a^6 = a^6", |m| {
+                let s = m.query_selector(s);
+                let a = m.query_advice(a, Rotation::cur());
+                let a3 = a.clone() * a.clone() * a;
+                vec![s * (a3.clone() * a3.clone() - a3.clone() * a3)]
+            });
+            (a, s)
+        }
+        fn synthesize(&self, c: Self::Config, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
+            layouter.assign_region(
+                || "r",
+                |mut region| {
+                    c.1.enable(&mut region, 0)?;
+                    region.assign_advice(c.0, 0, Value::known(Fr::from(3)));
+                    Ok(())
+                },
+            )
+        }
+    }
+
+    #[test]
+    fn gates_above_the_degree_cap_are_refused() {
+        let stock = ParamsKZG::<Bn256>::setup(5, rng(1));
+        let params = EngineParams::new(stock.clone(), Arc::new(CpuEngine::new())).unwrap();
+        let vk = keygen_vk(&stock, &Degree7).unwrap();
+        let pk = keygen_pk(&stock, vk, &Degree7).unwrap();
+        let err = ours(&params, &pk, &Degree7, &[], 1).unwrap_err();
+        assert!(matches!(err, ProveError::Unsupported(_)), "{err}");
+        assert!(err.to_string().contains("MAX_DEGREE"), "{err}");
     }
 }

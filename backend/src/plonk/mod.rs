@@ -51,6 +51,8 @@ pub enum ProveError {
     },
     #[error("params are for k = {params_k} but the proving key is for k = {pk_k}")]
     ParamsMismatch { params_k: u32, pk_k: u32 },
+    #[error("the witness does not satisfy the circuit's constraints (check it with halo2's MockProver)")]
+    Unsatisfied,
     #[error("lookup `{lookup}`: the input at row {row} is not in the table (the witness does not satisfy the circuit)")]
     LookupFailed { lookup: String, row: usize },
     #[error(transparent)]
@@ -131,6 +133,22 @@ where
             "multi-phase advice (columns or challenges after the first phase); prove it with halo2's stock prover"
                 .into(),
         ));
+    }
+    // halo2-axiom sizes the quotient with cs.degree(), which it caps at the MAX_DEGREE env var (default 5); a gate
+    // above the cap cannot be proven soundly by any halo2-axiom prover.
+    let max_degree = cs.degree();
+    for gate in cs.gates() {
+        for poly in gate.polynomials() {
+            if poly.degree() > max_degree {
+                return Err(ProveError::Unsupported(format!(
+                    "gate `{}` has degree {} but the constraint system's degree is {} (halo2-axiom caps it with \
+                     the MAX_DEGREE environment variable, default 5)",
+                    gate.name(),
+                    poly.degree(),
+                    max_degree
+                )));
+            }
+        }
     }
     if instances.len() != cs.num_instance_columns() {
         return Err(ProveError::InstanceColumns {
@@ -256,6 +274,12 @@ where
     columns.push(&pk.l_active_row()[..]);
     debug_assert_eq!(columns.len(), layout.len);
     let h = quotient::compute_h(&ctx, &program, &columns, y)?;
+    // h is a polynomial only if every constraint vanishes on the domain: check the identity at a point derived
+    // from the transcript state so far, and refuse to emit a proof for a witness that does not satisfy the circuit.
+    let (lhs, rhs) = quotient::check_at(&ctx, &program, &columns, y, &h, y.square() + Fr::from(3));
+    if lhs != rhs {
+        return Err(ProveError::Unsatisfied);
+    }
     let pieces = vanishing::pieces(&h, n);
     for c in ctx.commit_coeff(&pieces)? {
         transcript.write_point(c)?;

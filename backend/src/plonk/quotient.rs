@@ -293,3 +293,32 @@ pub fn compute_h(ctx: &Ctx<'_>, program: &RowProgram, coeffs: &[&[Fr]], y: Fr) -
     ext.truncate(n * ctx.domain.get_quotient_poly_degree());
     Ok(ext)
 }
+
+/// Self-check (debug builds): at a point off the domain, h(X)·(X^n − 1) must equal the folded constraints computed
+/// straight from the coefficient forms. Returns (lhs, rhs).
+pub fn check_at(ctx: &Ctx<'_>, program: &RowProgram, coeffs: &[&[Fr]], y: Fr, h: &[Fr], x: Fr) -> (Fr, Fr) {
+    let rot = program.max_rotation() as usize;
+    let m = 2 * rot + 1;
+    let omega = ctx.domain.get_omega();
+    let columns: Vec<Vec<Fr>> = coeffs
+        .par_iter()
+        .map(|p| {
+            (0..m)
+                .map(|j| {
+                    let shift = j as i64 - rot as i64;
+                    let pt = if shift >= 0 {
+                        x * omega.pow_vartime([shift as u64])
+                    } else {
+                        x * omega.invert().unwrap().pow_vartime([(-shift) as u64])
+                    };
+                    super::poly::eval(p, pt)
+                })
+                .collect()
+        })
+        .collect();
+    let refs: Vec<&[Fr]> = columns.iter().map(Vec::as_slice).collect();
+    let mut scratch = vec![Fr::ZERO; program.ops.len()];
+    let rhs = crate::engine::program::eval_row(program, &refs, rot, x, y, &mut scratch);
+    let lhs = super::poly::eval(h, x) * (x.pow_vartime([ctx.n as u64]) - Fr::ONE);
+    (lhs, rhs)
+}
