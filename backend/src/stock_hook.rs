@@ -31,8 +31,6 @@ pub struct EngineParams {
     engine: Arc<dyn Engine>,
     g: Bases,
     g_lagrange: Bases,
-    /// Host copy of the Lagrange SRS (halo2-axiom keeps its own private), for the fallback path.
-    lagrange_host: Arc<Vec<G1Affine>>,
     /// Commitment MSMs answered by the engine (observability; also lets tests prove the hook is used).
     engine_msms: Arc<AtomicUsize>,
     /// Commitment MSMs that fell back to halo2curves because the engine returned an error.
@@ -46,7 +44,6 @@ impl Clone for EngineParams {
             engine: self.engine.clone(),
             g: self.g.clone(),
             g_lagrange: self.g_lagrange.clone(),
-            lagrange_host: self.lagrange_host.clone(),
             engine_msms: self.engine_msms.clone(),
             fallback_msms: self.fallback_msms.clone(),
         }
@@ -80,13 +77,12 @@ impl EngineParams {
             op: "EngineParams::new",
             msg: format!("cannot read the Lagrange SRS back from params: {e}"),
         })?;
-        let g_lagrange = engine.load_bases(&lagrange)?;
+        let g_lagrange = engine.load_bases_owned(lagrange)?;
         Ok(EngineParams {
             inner: params,
             engine,
             g,
             g_lagrange,
-            lagrange_host: Arc::new(lagrange),
             engine_msms: Arc::new(AtomicUsize::new(0)),
             fallback_msms: Arc::new(AtomicUsize::new(0)),
         })
@@ -129,7 +125,7 @@ impl EngineParams {
     /// MSM through the engine; if the engine fails (device lost, out of memory) the commitment is computed by
     /// halo2curves instead, with a warning — a failure never yields a wrong commitment, and the halo2 `Params`
     /// interface has no error channel to report it through.
-    fn commit_with(&self, bases: &Bases, host_bases: &[G1Affine], scalars: &[Fr]) -> G1 {
+    fn commit_with(&self, bases: &Bases, lagrange: bool, scalars: &[Fr]) -> G1 {
         match self.engine.msm(bases, scalars) {
             Ok(p) => {
                 self.engine_msms.fetch_add(1, Ordering::Relaxed);
@@ -138,7 +134,13 @@ impl EngineParams {
             Err(e) => {
                 tracing::warn!("engine MSM failed ({e}); computing this commitment on the CPU with halo2curves");
                 self.fallback_msms.fetch_add(1, Ordering::Relaxed);
-                best_multiexp(scalars, &host_bases[..scalars.len()])
+                if lagrange {
+                    // No host copy is kept (memory): read the Lagrange SRS back from the stock params.
+                    let points = lagrange_points(&self.inner).expect("stock params serialise to memory");
+                    best_multiexp(scalars, &points[..scalars.len()])
+                } else {
+                    best_multiexp(scalars, &self.inner.get_g()[..scalars.len()])
+                }
             }
         }
     }
@@ -173,7 +175,7 @@ impl<'params> Params<'params, G1Affine> for EngineParams {
     }
 
     fn commit_lagrange(&self, poly: &Polynomial<Fr, LagrangeCoeff>, _: Blind<Fr>) -> G1 {
-        self.commit_with(&self.g_lagrange, &self.lagrange_host, poly)
+        self.commit_with(&self.g_lagrange, true, poly)
     }
 
     fn write<W: io::Write>(&self, writer: &mut W) -> io::Result<()> {
@@ -193,7 +195,7 @@ impl<'params> ParamsProver<'params, G1Affine> for EngineParams {
     }
 
     fn commit(&self, poly: &Polynomial<Fr, Coeff>, _: Blind<Fr>) -> G1 {
-        self.commit_with(&self.g, self.inner.get_g(), poly)
+        self.commit_with(&self.g, false, poly)
     }
 
     fn get_g(&self) -> &[G1Affine] {

@@ -10,13 +10,12 @@ mod stock_verifier {
     use halo2_proofs::dev::MockProver;
     use halo2_proofs::plonk::{keygen_pk, keygen_vk, keygen_vk_custom, Circuit, ConstraintSystem, ProvingKey};
     use halo2_proofs::poly::kzg::commitment::ParamsKZG;
-    use halo2_proofs::transcript::{Blake2bWrite, Challenge255, TranscriptWriterBuffer};
     use zkinfer_backend::demo_circuit::DotProductCircuit;
     use zkinfer_backend::sample_circuits::{
         copies::ManyCopies, fibonacci::Fibonacci, instances::PublicColumns, selectors::ManySelectors,
         tuple_lookup::TupleLookup, Sample,
     };
-    use zkinfer_backend::plonk::{prove, ProveError};
+    use zkinfer_backend::plonk::{prove_blake2b, ProveError};
     use zkinfer_backend::stock_hook::{verify_stock, EngineParams};
     use zkinfer_backend::{Bn256, CpuEngine, Fr, G1Affine};
 
@@ -29,9 +28,7 @@ mod stock_verifier {
         instances: &[&[Fr]],
         seed: u64,
     ) -> Result<Vec<u8>, ProveError> {
-        let mut t = Blake2bWrite::<_, G1Affine, Challenge255<_>>::init(Vec::new());
-        prove(params, pk, circuit, instances, rng(seed), &mut t)?;
-        Ok(t.finalize())
+        Ok(prove_blake2b(params, pk, circuit, instances, rng(seed))?.0)
     }
 
     /// Full check of one circuit: MockProver accepts the honest witness and rejects the tampered one; our proof

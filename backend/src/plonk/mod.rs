@@ -100,6 +100,21 @@ impl Ctx<'_> {
     }
 }
 
+/// Wall time per prover phase, in order.
+#[derive(Clone, Debug, Default)]
+pub struct ProveStats {
+    pub phases: Vec<(&'static str, std::time::Duration)>,
+}
+
+impl ProveStats {
+    fn lap(&mut self, name: &'static str, since: &mut std::time::Instant) {
+        let now = std::time::Instant::now();
+        self.phases.push((name, now - *since));
+        tracing::debug!("prove: {name} {:.3} s", (now - *since).as_secs_f64());
+        *since = now;
+    }
+}
+
 /// Proves `circuit` with public `instances` (one slice per instance column) into `transcript`.
 /// The proof is accepted by halo2-axiom's `verify_proof::<KZGCommitmentScheme<Bn256>, VerifierSHPLONK, ..>` with
 /// the stock verifier params `params.stock()`. The same RNG seed gives the same proof bytes.
@@ -108,7 +123,7 @@ pub fn prove<C, E, T>(
     pk: &ProvingKey<G1Affine>,
     circuit: &C,
     instances: &[&[Fr]],
-    mut rng: impl RngCore,
+    rng: impl RngCore,
     transcript: &mut T,
 ) -> Result<(), ProveError>
 where
@@ -116,7 +131,26 @@ where
     E: EncodedChallenge<G1Affine>,
     T: TranscriptWrite<G1Affine, E>,
 {
+    prove_with_stats(params, pk, circuit, instances, rng, transcript).map(|_| ())
+}
+
+/// [`prove`], also returning the time spent in each phase.
+pub fn prove_with_stats<C, E, T>(
+    params: &EngineParams,
+    pk: &ProvingKey<G1Affine>,
+    circuit: &C,
+    instances: &[&[Fr]],
+    mut rng: impl RngCore,
+    transcript: &mut T,
+) -> Result<ProveStats, ProveError>
+where
+    C: Circuit<Fr>,
+    E: EncodedChallenge<G1Affine>,
+    T: TranscriptWrite<G1Affine, E>,
+{
     let rng = &mut rng;
+    let mut stats = ProveStats::default();
+    let mut t = std::time::Instant::now();
     let vk = pk.get_vk();
     let cs = vk.cs();
     let domain = vk.get_domain();
@@ -205,6 +239,7 @@ where
     for c in ctx.commit_lagrange(&advice_refs)? {
         transcript.write_point(c)?;
     }
+    stats.lap("witness + advice commitments", &mut t);
     ctx.challenges = (0..cs.num_challenges())
         .map(|_| *transcript.squeeze_challenge_scalar::<()>())
         .collect();
@@ -224,6 +259,7 @@ where
         transcript.write_point(c)?;
     }
 
+    stats.lap("lookup permuted columns", &mut t);
     // Permutation products.
     let beta = *transcript.squeeze_challenge_scalar::<()>();
     let gamma = *transcript.squeeze_challenge_scalar::<()>();
@@ -240,6 +276,7 @@ where
         transcript.write_point(c)?;
     }
 
+    stats.lap("permutation + lookup products", &mut t);
     // Vanishing argument: random polynomial.
     let random_poly = vanishing::random_poly(n, rng);
     transcript.write_point(ctx.commit_coeff(&[&random_poly])?[0])?;
@@ -255,6 +292,7 @@ where
         lookup_polys.push([ctx.to_coeff(p.permuted_input)?, ctx.to_coeff(p.permuted_table)?, ctx.to_coeff(z)?]);
     }
 
+    stats.lap("to coefficients (INTT)", &mut t);
     // Quotient.
     let layout = Layout::full(&ctx, perm_z.len());
     let program = quotient::numerator_program(&ctx, &layout, perm_z.len(), &Challenges { theta, beta, gamma })?;
@@ -285,6 +323,7 @@ where
         transcript.write_point(c)?;
     }
 
+    stats.lap("quotient h(X) + commitments", &mut t);
     // Evaluations at x.
     let x = *transcript.squeeze_challenge_scalar::<()>();
     let xn = x.pow_vartime([n as u64]);
@@ -320,49 +359,64 @@ where
         write(transcript, s, x)?;
     }
 
+    stats.lap("evaluations", &mut t);
     // Multi-opening, queries in the verifier's order.
     let h_x = vanishing::combine_pieces(&pieces, xn, n);
     let mut polys: Vec<&[Fr]> = Vec::new();
     let mut queries: Vec<Query> = Vec::new();
-    let mut add = |_: &mut Vec<&[Fr]>, p: usize, point: Fr| queries.push(Query { poly: p, point });
+    let mut q = |poly: usize, point: Fr| queries.push(Query { poly, point });
     let advice_base = polys.len();
     polys.extend(advice.iter().map(Vec::as_slice));
     for &(column, rot) in cs.advice_queries() {
-        add(&mut polys, advice_base + column.index(), ctx.rotate(x, rot.0));
+        q(advice_base + column.index(), ctx.rotate(x, rot.0));
     }
     let perm_base = polys.len();
     polys.extend(perm_z.iter().map(Vec::as_slice));
     for i in 0..perm_z.len() {
-        add(&mut polys, perm_base + i, x);
-        add(&mut polys, perm_base + i, x_next);
+        q(perm_base + i, x);
+        q(perm_base + i, x_next);
     }
     for i in (0..perm_z.len()).rev().skip(1) {
-        add(&mut polys, perm_base + i, x_last);
+        q(perm_base + i, x_last);
     }
     for l in &lookup_polys {
-        let b = polys.len();
+        let (a, s, z) = (polys.len(), polys.len() + 1, polys.len() + 2);
         polys.extend(l.iter().map(Vec::as_slice));
-        let (a, s, z) = (b, b + 1, b + 2);
-        add(&mut polys, z, x);
-        add(&mut polys, a, x);
-        add(&mut polys, s, x);
-        add(&mut polys, a, x_prev);
-        add(&mut polys, z, x_next);
+        q(z, x);
+        q(a, x);
+        q(s, x);
+        q(a, x_prev);
+        q(z, x_next);
     }
     let fixed_base = polys.len();
     polys.extend(fixed_polys.iter().copied());
     for &(column, rot) in cs.fixed_queries() {
-        add(&mut polys, fixed_base + column.index(), ctx.rotate(x, rot.0));
+        q(fixed_base + column.index(), ctx.rotate(x, rot.0));
     }
     let sigma_base = polys.len();
     polys.extend(sigma_polys.iter().copied());
     for i in 0..sigma_polys.len() {
-        add(&mut polys, sigma_base + i, x);
+        q(sigma_base + i, x);
     }
-    let h_index = polys.len();
+    q(polys.len(), x);
     polys.push(&h_x);
-    add(&mut polys, h_index, x);
+    q(polys.len(), x);
     polys.push(&random_poly);
-    add(&mut polys, h_index + 1, x);
-    shplonk::open(&ctx, &polys, &queries, transcript)
+    shplonk::open(&ctx, &polys, &queries, transcript)?;
+    stats.lap("SHPLONK multi-open", &mut t);
+    Ok(stats)
+}
+
+/// [`prove_with_stats`] into a fresh Blake2b transcript (the one halo2's stock verifier reads): the proof bytes.
+pub fn prove_blake2b<C: Circuit<Fr>>(
+    params: &EngineParams,
+    pk: &ProvingKey<G1Affine>,
+    circuit: &C,
+    instances: &[&[Fr]],
+    rng: impl RngCore,
+) -> Result<(Vec<u8>, ProveStats), ProveError> {
+    use halo2_proofs::transcript::{Blake2bWrite, Challenge255, TranscriptWriterBuffer};
+    let mut transcript = Blake2bWrite::<_, G1Affine, Challenge255<_>>::init(Vec::new());
+    let stats = prove_with_stats(params, pk, circuit, instances, rng, &mut transcript)?;
+    Ok((transcript.finalize(), stats))
 }

@@ -3,7 +3,7 @@
 //!   Z_c(ωX) Π (v_j + β σ_j(X) + γ) = Z_c(X) Π (v_j + β δ^j X + γ)   on active rows,
 //! Z_0 starting at 1, each Z_c starting where Z_{c-1} ended, and the last one ending in {0, 1}.
 
-use halo2_proofs::halo2curves::ff::{BatchInvert, Field, PrimeField};
+use halo2_proofs::halo2curves::ff::{Field, PrimeField};
 use halo2_proofs::plonk::Any;
 use rand_core::RngCore;
 use rayon::prelude::*;
@@ -52,7 +52,7 @@ pub fn products(
                 *r *= beta * sigma[i] + gamma + values[i];
             });
         }
-        ratio.iter_mut().batch_invert();
+        super::poly::batch_invert(&mut ratio);
         for column in chunk {
             let values = column_values(column, advice, fixed, instance);
             const CH: usize = 1 << 12;

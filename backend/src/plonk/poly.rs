@@ -102,3 +102,11 @@ mod tests {
         }
     }
 }
+
+/// In-place inversion of every element (zeros stay zero), Montgomery's trick per parallel chunk.
+pub fn batch_invert(v: &mut [Fr]) {
+    use halo2_proofs::halo2curves::ff::BatchInvert;
+    v.par_chunks_mut(1 << 14).for_each(|c| {
+        c.iter_mut().batch_invert();
+    });
+}

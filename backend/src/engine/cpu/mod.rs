@@ -86,12 +86,13 @@ impl Engine for CpuEngine {
     }
 
     fn load_bases(&self, points: &[G1Affine]) -> Result<Bases> {
+        self.load_bases_owned(points.to_vec())
+    }
+
+    fn load_bases_owned(&self, points: Vec<G1Affine>) -> Result<Bases> {
         let has_identity = points.par_iter().any(xyzz::is_affine_identity);
-        let inner = CpuBases {
-            points: points.to_vec(),
-            has_identity,
-        };
-        Ok(Bases::new(self.id, points.len(), Arc::new(inner)))
+        let len = points.len();
+        Ok(Bases::new(self.id, len, Arc::new(CpuBases { points, has_identity })))
     }
 
     fn msm(&self, bases: &Bases, scalars: &[Fr]) -> Result<G1> {
