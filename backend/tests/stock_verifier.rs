@@ -215,3 +215,67 @@ mod stock_verifier_degree_cap {
         assert!(err.to_string().contains("MAX_DEGREE"), "{err}");
     }
 }
+
+/// Multi-phase advice (a column in the second phase, drawn after a challenge) is refused with a clear error.
+mod stock_verifier_multi_phase {
+    use std::sync::Arc;
+
+    use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner, Value};
+    use halo2_proofs::plonk::{
+        keygen_pk, keygen_vk, Advice, Challenge, Circuit, Column, ConstraintSystem, Error, FirstPhase, SecondPhase,
+    };
+    use halo2_proofs::poly::kzg::commitment::ParamsKZG;
+    use halo2_proofs::poly::Rotation;
+    use zkinfer_backend::plonk::ProveError;
+    use zkinfer_backend::stock_hook::EngineParams;
+    use zkinfer_backend::{Bn256, CpuEngine, Fr};
+
+    use super::common::rng;
+    use super::stock_verifier::ours;
+
+    #[derive(Clone, Default)]
+    struct TwoPhase;
+
+    impl Circuit<Fr> for TwoPhase {
+        type Config = (Column<Advice>, Column<Advice>, Challenge);
+        type FloorPlanner = SimpleFloorPlanner;
+        type Params = ();
+        fn without_witnesses(&self) -> Self {
+            TwoPhase
+        }
+        fn configure(meta: &mut ConstraintSystem<Fr>) -> Self::Config {
+            let a = meta.advice_column_in(FirstPhase);
+            let b = meta.advice_column_in(SecondPhase);
+            let r = meta.challenge_usable_after(FirstPhase);
+            meta.create_gate("b = r * a", |m| {
+                let a = m.query_advice(a, Rotation::cur());
+                let b = m.query_advice(b, Rotation::cur());
+                let r = m.query_challenge(r);
+                vec![b - r * a]
+            });
+            (a, b, r)
+        }
+        fn synthesize(&self, c: Self::Config, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
+            let r = layouter.get_challenge(c.2);
+            layouter.assign_region(
+                || "r",
+                |mut region| {
+                    region.assign_advice(c.0, 0, Value::known(Fr::from(2)));
+                    region.assign_advice(c.1, 0, r.map(|r| r * Fr::from(2)));
+                    Ok(())
+                },
+            )
+        }
+    }
+
+    #[test]
+    fn multi_phase_circuits_are_refused() {
+        let stock = ParamsKZG::<Bn256>::setup(5, rng(1));
+        let params = EngineParams::new(stock.clone(), Arc::new(CpuEngine::new())).unwrap();
+        let vk = keygen_vk(&stock, &TwoPhase).unwrap();
+        let pk = keygen_pk(&stock, vk, &TwoPhase).unwrap();
+        let err = ours(&params, &pk, &TwoPhase, &[], 1).unwrap_err();
+        assert!(matches!(err, ProveError::Unsupported(_)), "{err}");
+        assert!(err.to_string().contains("multi-phase"), "{err}");
+    }
+}
