@@ -47,11 +47,11 @@ mod engine {
     #[test]
     fn msm_plan_is_sane() {
         for log_n in 0..=24 {
-            let p = plan(1 << log_n, 2);
+            let p = plan(1 << log_n, 2, 254);
             assert!((1..=18).contains(&p.window) && p.chunks >= 1, "2^{log_n}: {p:?}");
         }
         // Large inputs get wide windows.
-        assert!(plan(1 << 20, 2).window >= 12);
+        assert!(plan(1 << 20, 2, 254).window >= 12);
     }
 
     #[test]
@@ -97,6 +97,35 @@ mod engine {
             assert_eq!(engine_msm(&e, &with_id, &s), want, "identity bases n={n}");
             if n >= 1500 {
                 assert_eq!(want, msm_best(&s, &with_id));
+            }
+        }
+    }
+
+    #[test]
+    fn msm_small_signed_scalars() {
+        // Quantized witnesses: small values of both signs (negative ones are r − |v|), zeros, and one full scalar.
+        let e = CpuEngine::new();
+        for n in [5usize, 300, 4000] {
+            let bases = points(n, 60 + n as u64);
+            let h = e.load_bases(&bases).unwrap();
+            let small: Vec<Fr> = (0..n)
+                .map(|i| {
+                    let v = Fr::from((i as u64 * 7919) % 300);
+                    if i % 3 == 0 { -v } else { v }
+                })
+                .collect();
+            assert_eq!(e.msm(&h, &small).unwrap(), msm_best(&small, &bases), "small n={n}");
+            let bytes: Vec<Fr> = (0..n).map(|i| -Fr::from((i % 256) as u64)).collect();
+            assert_eq!(e.msm(&h, &bytes).unwrap(), msm_best(&bytes, &bases), "negative bytes n={n}");
+            let mut mixed = small.clone();
+            mixed[n / 2] = scalars(1, 61)[0];
+            assert_eq!(e.msm(&h, &mixed).unwrap(), msm_best(&mixed, &bases), "mixed n={n}");
+            for window in [1, 5, 13] {
+                assert_eq!(
+                    msm_with_plan(&bases, false, &small, MsmPlan { window, chunks: 2 }),
+                    msm_best(&small, &bases),
+                    "small n={n} window={window}"
+                );
             }
         }
     }

@@ -14,7 +14,7 @@ fn main() {
     let n = 1usize << log_n;
     let bases = points(n, 1);
     let s = scalars(n, 2);
-    println!("2^{log_n} points, {} threads, planner picks {:?}", rayon::current_num_threads(), plan(n, rayon::current_num_threads()));
+    println!("2^{log_n} points, {} threads, planner picks {:?}", rayon::current_num_threads(), plan(n, rayon::current_num_threads(), 254));
     for window in c_min..=c_max {
         let reps = 3;
         let t = Instant::now();

@@ -33,9 +33,14 @@ fn batch_cap(buckets: usize) -> usize {
 /// Below this many points the MSM runs on the calling thread.
 const PARALLEL_THRESHOLD: usize = 1 << 10;
 
-/// Number of Booth windows of width c: they must cover bit 254 as a zero top bit so the last digit has no carry.
-pub fn num_windows(c: usize) -> usize {
-    (SCALAR_BITS + 1).div_ceil(c)
+/// Number of Booth windows of width c for scalars of at most `bits` bits: the windows must reach one zero bit above
+/// the top bit so the last digit has no carry.
+pub fn num_windows(c: usize, bits: usize) -> usize {
+    if bits == 0 {
+        0
+    } else {
+        (bits + 1).div_ceil(c)
+    }
 }
 
 /// The plan for one MSM: window width and how many chunks the points are split into per window.
@@ -45,12 +50,13 @@ pub struct MsmPlan {
     pub chunks: usize,
 }
 
-/// Chooses the window width and chunking for `n` points on `threads` threads by minimising the estimated makespan.
-pub fn plan(n: usize, threads: usize) -> MsmPlan {
+/// Chooses the window width and chunking for `n` points of `bits`-bit scalars on `threads` threads by minimising
+/// the estimated makespan.
+pub fn plan(n: usize, threads: usize, bits: usize) -> MsmPlan {
     let threads = if n < PARALLEL_THRESHOLD { 1 } else { threads.max(1) };
     let mut best = (usize::MAX, MsmPlan { window: 1, chunks: 1 });
     for c in 1..=18usize {
-        let w = num_windows(c);
+        let w = num_windows(c, bits).max(1);
         // More chunks than needed to fill the threads only adds reduction work.
         let max_chunks = (2 * threads).div_ceil(w).max(1);
         for chunks in 1..=max_chunks {
@@ -77,6 +83,45 @@ fn limbs(s: &Fr) -> [u64; 4] {
         *limb = u64::from_le_bytes(b[8 * i..8 * i + 8].try_into().unwrap());
     }
     out
+}
+
+fn bit_len(l: &[u64; 4]) -> usize {
+    (0..4).rev().find(|&i| l[i] != 0).map_or(0, |i| 64 * i + 64 - l[i].leading_zeros() as usize)
+}
+
+/// Scalars as the windows consume them: s is replaced by r − s (and its point negated) when that is shorter, so
+/// small negative values — common in quantized-model witnesses, where −3 is r − 3 — cost as little as small positive
+/// ones; `bits` is the longest scalar after that, which bounds the number of windows.
+pub struct Prepared {
+    pub limbs: Vec<[u64; 4]>,
+    pub negated: Vec<bool>,
+    pub bits: usize,
+}
+
+pub fn prepare(scalars: &[Fr]) -> Prepared {
+    let half = {
+        let mut h = limbs(&-Fr::ONE); // r − 1, shifted right once: (r − 1) / 2
+        for i in 0..4 {
+            h[i] = (h[i] >> 1) | if i < 3 { h[i + 1] << 63 } else { 0 };
+        }
+        h
+    };
+    let greater = |a: &[u64; 4], b: &[u64; 4]| (0..4).rev().find(|&i| a[i] != b[i]).is_some_and(|i| a[i] > b[i]);
+    let one = |s: &Fr| {
+        let l = limbs(s);
+        if greater(&l, &half) {
+            (limbs(&-*s), true)
+        } else {
+            (l, false)
+        }
+    };
+    let (limbs, negated): (Vec<[u64; 4]>, Vec<bool>) = if scalars.len() >= PARALLEL_THRESHOLD {
+        scalars.par_iter().map(one).unzip()
+    } else {
+        scalars.iter().map(one).unzip()
+    };
+    let bits = limbs.iter().map(bit_len).max().unwrap_or(0);
+    Prepared { limbs, negated, bits }
 }
 
 /// `width` (<= 32) bits of the 256-bit little-endian integer starting at bit `pos`.
@@ -281,20 +326,21 @@ impl Buckets {
 fn window_sum(
     points: &[G1Affine],
     scalars: &[[u64; 4]],
+    negated: &[bool],
     skip_identity: bool,
     w: usize,
     c: usize,
 ) -> Xyzz {
     let mut buckets = Buckets::new(1 << (c - 1));
-    for (p, s) in points.iter().zip(scalars) {
+    for ((p, s), &neg) in points.iter().zip(scalars).zip(negated) {
         let d = booth_digit(s, w, c);
         if d == 0 || (skip_identity && is_affine_identity(p)) {
             continue;
         }
-        if d > 0 {
-            buckets.add(d as usize - 1, p.x, p.y);
+        if (d > 0) != neg {
+            buckets.add(d.unsigned_abs() as usize - 1, p.x, p.y);
         } else {
-            buckets.add((-d) as usize - 1, p.x, -p.y);
+            buckets.add(d.unsigned_abs() as usize - 1, p.x, -p.y);
         }
     }
     buckets.reduce()
@@ -302,20 +348,20 @@ fn window_sum(
 
 /// MSM with an explicit plan (tests force every window width through this).
 pub fn msm_with_plan(points: &[G1Affine], skip_identity: bool, scalars: &[Fr], plan: MsmPlan) -> G1 {
-    let n = scalars.len();
+    run(points, skip_identity, &prepare(scalars), plan)
+}
+
+fn run(points: &[G1Affine], skip_identity: bool, prepared: &Prepared, plan: MsmPlan) -> G1 {
+    let n = prepared.limbs.len();
     assert!(points.len() >= n, "caller checks the bases cover the scalars");
     if n == 0 {
         return G1::default();
     }
     let points = &points[..n];
     let c = plan.window;
-    let windows = num_windows(c);
+    let windows = num_windows(c, prepared.bits);
     let parallel = n >= PARALLEL_THRESHOLD;
-    let limbs: Vec<[u64; 4]> = if parallel {
-        scalars.par_iter().map(limbs).collect()
-    } else {
-        scalars.iter().map(limbs).collect()
-    };
+    let (limbs, negated) = (&prepared.limbs, &prepared.negated);
     let chunk_len = n.div_ceil(plan.chunks.max(1));
     let tasks: Vec<(usize, usize)> = (0..windows)
         .flat_map(|w| (0..n.div_ceil(chunk_len)).map(move |ch| (w, ch)))
@@ -323,7 +369,7 @@ pub fn msm_with_plan(points: &[G1Affine], skip_identity: bool, scalars: &[Fr], p
     let run = |&(w, ch): &(usize, usize)| {
         let lo = ch * chunk_len;
         let hi = (lo + chunk_len).min(n);
-        (w, window_sum(&points[lo..hi], &limbs[lo..hi], skip_identity, w, c))
+        (w, window_sum(&points[lo..hi], &limbs[lo..hi], &negated[lo..hi], skip_identity, w, c))
     };
     let partial: Vec<(usize, Xyzz)> = if parallel {
         tasks.par_iter().map(run).collect()
@@ -347,8 +393,9 @@ pub fn msm_with_plan(points: &[G1Affine], skip_identity: bool, scalars: &[Fr], p
 
 /// MSM with the plan chosen for this size and the current rayon pool.
 pub fn msm(points: &[G1Affine], skip_identity: bool, scalars: &[Fr]) -> G1 {
-    let p = plan(scalars.len(), rayon::current_num_threads());
-    msm_with_plan(points, skip_identity, scalars, p)
+    let prepared = prepare(scalars);
+    let p = plan(scalars.len(), rayon::current_num_threads(), prepared.bits);
+    run(points, skip_identity, &prepared, p)
 }
 
 #[cfg(test)]
@@ -366,7 +413,7 @@ mod tests {
             for s in [0u64, 1, 2, 3, 255, 256, 0xdead_beef, u64::MAX] {
                 let l = [s, 0, 0, 0];
                 let mut acc: i128 = 0;
-                for w in (0..num_windows(c)).rev() {
+                for w in (0..num_windows(c, 254)).rev() {
                     if w * c < 100 {
                         acc += (booth_digit(&l, w, c) as i128) << (w * c);
                     } else {
