@@ -2,7 +2,8 @@
 //!
 //!   cargo bench -p zkinfer-benches --bench engine [-- msm|ntt] [--max-log K]
 //!
-//! MSM: CpuEngine (bases loaded once, as the prover uses them) vs halo2curves `msm_best` at 2^12..2^20.
+//! MSM: CpuEngine (bases loaded once, as the prover uses them) vs halo2curves `msm_best` at 2^12..2^20, with
+//! uniform scalars and (`msm-i8`) int8 values as quantized witnesses hold them.
 //! NTT: CpuEngine forward NTT vs halo2-axiom `best_fft` at 2^12..2^22.
 //! Prints a markdown table with the ratio zkinfer / halo2 per size (< 1 means zkinfer is faster).
 
@@ -11,10 +12,10 @@ use std::time::Duration;
 
 use halo2_proofs::arithmetic::best_fft;
 use halo2_proofs::fft::recursive::FFTData;
-use halo2_proofs::halo2curves::ff::Field;
+use halo2_proofs::halo2curves::ff::{Field, PrimeField};
 use halo2_proofs::halo2curves::msm::msm_best;
 use zkinfer_backend::engine::root_of_unity;
-use zkinfer_backend::{CpuEngine, Engine, NttDirection};
+use zkinfer_backend::{CpuEngine, Engine, Fr, NttDirection};
 use zkinfer_benches::{compare, ms, points, scalars};
 
 fn main() {
@@ -55,6 +56,35 @@ fn main() {
                 50,
             );
             row("msm", log_n, t_stock, t_ours, reps);
+        }
+    }
+
+    if wants("msm-i8") {
+        // Quantized-model witnesses: int8 values, negatives as r - |v|.
+        let max = 20.min(max_log);
+        let bases = points(1 << max, 1);
+        let handle = engine.load_bases(&bases).expect("load bases");
+        for log_n in [16, max] {
+            let n = 1usize << log_n;
+            let s: Vec<Fr> = scalars(n, 300 + log_n as u64)
+                .iter()
+                .map(|x| {
+                    let b = x.to_repr().as_ref()[0] as i8;
+                    if b < 0 { -Fr::from((-(b as i64)) as u64) } else { Fr::from(b as u64) }
+                })
+                .collect();
+            let (t_stock, t_ours, reps) = compare(
+                || {
+                    black_box(msm_best(&s, &bases[..n]));
+                },
+                || {
+                    black_box(engine.msm(&handle, &s).unwrap());
+                },
+                Duration::from_secs(6),
+                3,
+                50,
+            );
+            row("msm-i8", log_n, t_stock, t_ours, reps);
         }
     }
 

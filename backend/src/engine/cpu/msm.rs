@@ -26,6 +26,9 @@ const POINT_COST: usize = 16;
 const INVERSION_COST: usize = 20 * POINT_COST;
 /// Reducing one bucket takes one mixed and one full XYZZ addition (~24M), about 4 point additions.
 const REDUCTION_COST: usize = 4 * POINT_COST;
+/// Per-core L2 size assumed by the cost model.
+const L2_BYTES: usize = 1 << 20;
+
 /// Points per batch of affine additions for a window with `buckets` buckets.
 fn batch_cap(buckets: usize) -> usize {
     (buckets / 4).clamp(1, 256)
@@ -61,7 +64,12 @@ pub fn plan(n: usize, threads: usize, bits: usize) -> MsmPlan {
         let max_chunks = (2 * threads).div_ceil(w).max(1);
         for chunks in 1..=max_chunks {
             let buckets = 1usize << (c - 1);
-            let per_point = POINT_COST + INVERSION_COST / batch_cap(buckets);
+            let mut per_point = POINT_COST + INVERSION_COST / batch_cap(buckets);
+            // Affine buckets past ~1 MiB (a core's L2 here) turn bucket updates into cache misses, and a busy
+            // neighbour on the shared L3 makes it worse: charge a quarter more per point.
+            if buckets * std::mem::size_of::<Affine>() > L2_BYTES {
+                per_point += per_point / 4;
+            }
             let per_task = n.div_ceil(chunks) * per_point + REDUCTION_COST * buckets;
             let rounds = (w * chunks).div_ceil(threads);
             let cost = rounds.saturating_mul(per_task);
