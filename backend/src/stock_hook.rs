@@ -22,12 +22,13 @@ use halo2_proofs::SerdeCurveAffine;
 use halo2_proofs::SerdeFormat;
 use rand_core::RngCore;
 
-use crate::engine::{cpu::CpuEngine, Bases, Engine, EngineError};
+use crate::engine::{cpu::CpuEngine, BaseSource, Bases, Engine, EngineError};
 use crate::{Bn256, Fr, G1Affine, G1};
 
 /// Stock KZG prover parameters plus the same SRS loaded into an engine.
 pub struct EngineParams {
-    inner: ParamsKZG<Bn256>,
+    /// Shared with the engine, which may read the monomial SRS from it in place.
+    inner: Arc<ParamsKZG<Bn256>>,
     engine: Arc<dyn Engine>,
     g: Bases,
     g_lagrange: Bases,
@@ -69,15 +70,25 @@ fn lagrange_points(params: &ParamsKZG<Bn256>) -> io::Result<Vec<G1Affine>> {
         .collect()
 }
 
+/// The monomial SRS of shared stock params, as engine bases.
+struct MonomialSrs(Arc<ParamsKZG<Bn256>>);
+
+impl BaseSource for MonomialSrs {
+    fn points(&self) -> &[G1Affine] {
+        self.0.get_g()
+    }
+}
+
 impl EngineParams {
     /// Loads the SRS (`g` and `g_lagrange`) of `params` into `engine` once.
     pub fn new(params: ParamsKZG<Bn256>, engine: Arc<dyn Engine>) -> Result<Self, EngineError> {
-        let g = engine.load_bases(params.get_g())?;
+        let params = Arc::new(params);
+        let g = engine.load_bases_shared(Arc::new(MonomialSrs(params.clone())))?;
         let lagrange = lagrange_points(&params).map_err(|e| EngineError::Device {
             op: "EngineParams::new",
             msg: format!("cannot read the Lagrange SRS back from params: {e}"),
         })?;
-        let g_lagrange = engine.load_bases_owned(lagrange)?;
+        let g_lagrange = engine.load_bases_shared(Arc::new(lagrange))?;
         Ok(EngineParams {
             inner: params,
             engine,
@@ -158,13 +169,14 @@ impl<'params> Params<'params, G1Affine> for EngineParams {
     }
 
     fn downsize(&mut self, k: u32) {
-        self.inner.downsize(k);
+        let mut smaller = (*self.inner).clone();
+        smaller.downsize(k);
         let counters = (self.engine_msms.clone(), self.fallback_msms.clone());
-        *self = match Self::new(self.inner.clone(), self.engine.clone()) {
+        *self = match Self::new(smaller.clone(), self.engine.clone()) {
             Ok(p) => p,
             Err(e) => {
                 tracing::warn!("engine could not reload the downsized SRS ({e}); switching to the CPU engine");
-                Self::with_cpu(self.inner.clone()).expect("CPU engine loads cannot fail")
+                Self::with_cpu(smaller).expect("CPU engine loads cannot fail")
             }
         };
         (self.engine_msms, self.fallback_msms) = counters;

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use halo2_proofs::arithmetic::best_fft;
 use halo2_proofs::fft::recursive::FFTData;
-use halo2_proofs::halo2curves::ff::{Field, PrimeField};
+use halo2_proofs::halo2curves::ff::{Field as _, PrimeField};
 use halo2_proofs::halo2curves::msm::msm_best;
 use zkinfer_backend::engine::root_of_unity;
 use zkinfer_backend::{CpuEngine, Engine, Fr, NttDirection};

@@ -109,6 +109,18 @@ impl EngineId {
     }
 }
 
+/// Host memory holding MSM bases that an engine may share instead of copying (the CPU engine keeps an `Arc` to
+/// it; a GPU engine uploads from it once).
+pub trait BaseSource: Send + Sync {
+    fn points(&self) -> &[G1Affine];
+}
+
+impl BaseSource for Vec<G1Affine> {
+    fn points(&self) -> &[G1Affine] {
+        self
+    }
+}
+
 /// A set of MSM bases loaded into an engine. Cheap to clone; the engine's copy lives as long as any clone.
 #[derive(Clone)]
 pub struct Bases {
@@ -211,9 +223,9 @@ pub trait Engine: Send + Sync + fmt::Debug {
     /// Loads MSM bases once; the engine may keep them resident and precompute per-base data.
     fn load_bases(&self, points: &[G1Affine]) -> Result<Bases>;
 
-    /// Like [`Engine::load_bases`], taking ownership so a host-memory engine can keep the vector without a copy.
-    fn load_bases_owned(&self, points: Vec<G1Affine>) -> Result<Bases> {
-        self.load_bases(&points)
+    /// Like [`Engine::load_bases`], from memory the engine may keep a reference to instead of copying.
+    fn load_bases_shared(&self, source: Arc<dyn BaseSource>) -> Result<Bases> {
+        self.load_bases(source.points())
     }
 
     /// `sum_i scalars[i] * bases[i]` over the first `scalars.len()` bases. An empty MSM is the identity.

@@ -10,13 +10,13 @@ use halo2_proofs::halo2curves::ff::Field;
 use rayon::prelude::*;
 
 use super::program::{eval_row, RowProgram};
-use super::{check_program_inputs, ntt_log_size, Bases, Engine, EngineError, EngineId, NttDirection, Result, ScalarBuffer};
+use super::{check_program_inputs, ntt_log_size, BaseSource, Bases, Engine, EngineError, EngineId, NttDirection, Result, ScalarBuffer};
 use crate::{Fr, G1Affine, G1};
 
-/// Bases as the CPU engine keeps them: the points and whether any is the identity (so the hot loop only checks
-/// for it when it can occur).
+/// Bases as the CPU engine keeps them: shared host points (no copy when loaded with `load_bases_shared`) and
+/// whether any is the identity (so the hot loop only checks for it when it can occur).
 pub struct CpuBases {
-    pub points: Vec<G1Affine>,
+    pub source: Arc<dyn BaseSource>,
     pub has_identity: bool,
 }
 
@@ -86,26 +86,28 @@ impl Engine for CpuEngine {
     }
 
     fn load_bases(&self, points: &[G1Affine]) -> Result<Bases> {
-        self.load_bases_owned(points.to_vec())
+        self.load_bases_shared(Arc::new(points.to_vec()))
     }
 
-    fn load_bases_owned(&self, points: Vec<G1Affine>) -> Result<Bases> {
+    fn load_bases_shared(&self, source: Arc<dyn BaseSource>) -> Result<Bases> {
+        let points = source.points();
         let has_identity = points.par_iter().any(xyzz::is_affine_identity);
         let len = points.len();
-        Ok(Bases::new(self.id, len, Arc::new(CpuBases { points, has_identity })))
+        Ok(Bases::new(self.id, len, Arc::new(CpuBases { source, has_identity })))
     }
 
     fn msm(&self, bases: &Bases, scalars: &[Fr]) -> Result<G1> {
         const OP: &str = "msm";
         let b = bases.downcast::<CpuBases>(self.id, OP)?;
-        if scalars.len() > b.points.len() {
+        let points = b.source.points();
+        if scalars.len() > points.len() {
             return Err(EngineError::TooManyScalars {
                 op: OP,
                 scalars: scalars.len(),
-                bases: b.points.len(),
+                bases: points.len(),
             });
         }
-        Ok(msm::msm(&b.points, b.has_identity, scalars))
+        Ok(msm::msm(points, b.has_identity, scalars))
     }
 
     fn msm_buffer(&self, bases: &Bases, scalars: &ScalarBuffer) -> Result<G1> {

@@ -18,8 +18,6 @@ use rayon::prelude::*;
 use super::xyzz::{is_affine_identity, Xyzz};
 use crate::{Fq, Fr, G1Affine, G1};
 
-/// Bits of an Fr scalar (r < 2^254).
-const SCALAR_BITS: usize = Fr::NUM_BITS as usize;
 /// Cost-model units: one batched affine point addition (5M+1S) = 16.
 const POINT_COST: usize = 16;
 /// One field inversion (Bernstein–Yang) is worth about 20 point additions; a batch of B points shares one.
@@ -421,7 +419,7 @@ mod tests {
             for s in [0u64, 1, 2, 3, 255, 256, 0xdead_beef, u64::MAX] {
                 let l = [s, 0, 0, 0];
                 let mut acc: i128 = 0;
-                for w in (0..num_windows(c, 254)).rev() {
+                for w in (0..num_windows(c, Fr::NUM_BITS as usize)).rev() {
                     if w * c < 100 {
                         acc += (booth_digit(&l, w, c) as i128) << (w * c);
                     } else {
