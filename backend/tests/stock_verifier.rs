@@ -31,6 +31,14 @@ mod stock_verifier {
         Ok(prove_blake2b(params, pk, circuit, instances, rng(seed))?.0)
     }
 
+    /// Dev SRS (seeded), params on a CPU engine, and stock keys for `circuit`.
+    pub fn keys<C: Circuit<Fr>>(circuit: &C, k: u32, seed: u64) -> (EngineParams, ProvingKey<G1Affine>) {
+        let params = EngineParams::new(ParamsKZG::<Bn256>::setup(k, rng(seed)), Arc::new(CpuEngine::new())).unwrap();
+        let vk = keygen_vk(params.stock(), &circuit.without_witnesses()).unwrap();
+        let pk = keygen_pk(params.stock(), vk, &circuit.without_witnesses()).unwrap();
+        (params, pk)
+    }
+
     /// Full check of one circuit: MockProver accepts the honest witness and rejects the tampered one; our proof
     /// verifies with the stock verifier and is deterministic; the tampered witness yields an error or a proof the
     /// stock verifier rejects.
@@ -127,10 +135,7 @@ mod stock_verifier {
     #[test]
     fn bad_inputs_are_errors_not_panics() {
         let c = Fibonacci::new(50, 1, 1);
-        let stock = ParamsKZG::<Bn256>::setup(c.k(), rng(1));
-        let params = EngineParams::new(stock.clone(), Arc::new(CpuEngine::new())).unwrap();
-        let vk = keygen_vk(&stock, &c).unwrap();
-        let pk = keygen_pk(&stock, vk, &c).unwrap();
+        let (params, pk) = keys(&c, c.k(), 1);
         let inst = c.instances();
         // Wrong number of instance columns.
         let err = ours(&params, &pk, &c, &[], 1).unwrap_err();
@@ -145,10 +150,7 @@ mod stock_verifier {
         assert!(matches!(err, ProveError::ParamsMismatch { .. }), "{err}");
         // A lookup input outside the table is refused with the lookup's name.
         let t = TupleLookup::new(100);
-        let stock = ParamsKZG::<Bn256>::setup(t.k(), rng(3));
-        let params = EngineParams::new(stock.clone(), Arc::new(CpuEngine::new())).unwrap();
-        let vk = keygen_vk(&stock, &t).unwrap();
-        let pk = keygen_pk(&stock, vk, &t).unwrap();
+        let (params, pk) = keys(&t, t.k(), 3);
         let ti = t.instances();
         let err = ours(&params, &pk, &t.tampered(), &[&ti[0]], 1).unwrap_err();
         assert!(err.to_string().contains("(x, y) in (t, t^3 + 7)"), "{err}");
@@ -158,18 +160,13 @@ mod stock_verifier {
 /// A gate above halo2-axiom's degree cap cannot be proven soundly; the prover must say so instead of emitting a
 /// proof no verifier accepts.
 mod stock_verifier_degree_cap {
-    use std::sync::Arc;
-
     use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner, Value};
-    use halo2_proofs::plonk::{keygen_pk, keygen_vk, Advice, Circuit, Column, ConstraintSystem, Error};
-    use halo2_proofs::poly::kzg::commitment::ParamsKZG;
+    use halo2_proofs::plonk::{Advice, Circuit, Column, ConstraintSystem, Error};
     use halo2_proofs::poly::Rotation;
     use zkinfer_backend::plonk::ProveError;
-    use zkinfer_backend::stock_hook::EngineParams;
-    use zkinfer_backend::{Bn256, CpuEngine, Fr};
+    use zkinfer_backend::Fr;
 
-    use super::common::rng;
-    use super::stock_verifier::ours;
+    use super::stock_verifier::{keys, ours};
 
     #[derive(Clone, Default)]
     struct Degree7;
@@ -206,10 +203,7 @@ mod stock_verifier_degree_cap {
 
     #[test]
     fn gates_above_the_degree_cap_are_refused() {
-        let stock = ParamsKZG::<Bn256>::setup(5, rng(1));
-        let params = EngineParams::new(stock.clone(), Arc::new(CpuEngine::new())).unwrap();
-        let vk = keygen_vk(&stock, &Degree7).unwrap();
-        let pk = keygen_pk(&stock, vk, &Degree7).unwrap();
+        let (params, pk) = keys(&Degree7, 5, 1);
         let err = ours(&params, &pk, &Degree7, &[], 1).unwrap_err();
         assert!(matches!(err, ProveError::Unsupported(_)), "{err}");
         assert!(err.to_string().contains("MAX_DEGREE"), "{err}");
@@ -218,20 +212,13 @@ mod stock_verifier_degree_cap {
 
 /// Multi-phase advice (a column in the second phase, drawn after a challenge) is refused with a clear error.
 mod stock_verifier_multi_phase {
-    use std::sync::Arc;
-
     use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner, Value};
-    use halo2_proofs::plonk::{
-        keygen_pk, keygen_vk, Advice, Challenge, Circuit, Column, ConstraintSystem, Error, FirstPhase, SecondPhase,
-    };
-    use halo2_proofs::poly::kzg::commitment::ParamsKZG;
+    use halo2_proofs::plonk::{Advice, Challenge, Circuit, Column, ConstraintSystem, Error, FirstPhase, SecondPhase};
     use halo2_proofs::poly::Rotation;
     use zkinfer_backend::plonk::ProveError;
-    use zkinfer_backend::stock_hook::EngineParams;
-    use zkinfer_backend::{Bn256, CpuEngine, Fr};
+    use zkinfer_backend::Fr;
 
-    use super::common::rng;
-    use super::stock_verifier::ours;
+    use super::stock_verifier::{keys, ours};
 
     #[derive(Clone, Default)]
     struct TwoPhase;
@@ -270,10 +257,7 @@ mod stock_verifier_multi_phase {
 
     #[test]
     fn multi_phase_circuits_are_refused() {
-        let stock = ParamsKZG::<Bn256>::setup(5, rng(1));
-        let params = EngineParams::new(stock.clone(), Arc::new(CpuEngine::new())).unwrap();
-        let vk = keygen_vk(&stock, &TwoPhase).unwrap();
-        let pk = keygen_pk(&stock, vk, &TwoPhase).unwrap();
+        let (params, pk) = keys(&TwoPhase, 5, 1);
         let err = ours(&params, &pk, &TwoPhase, &[], 1).unwrap_err();
         assert!(matches!(err, ProveError::Unsupported(_)), "{err}");
         assert!(err.to_string().contains("multi-phase"), "{err}");

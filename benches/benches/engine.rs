@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use halo2_proofs::arithmetic::best_fft;
 use halo2_proofs::fft::recursive::FFTData;
-use halo2_proofs::halo2curves::ff::{Field as _, PrimeField};
+use halo2_proofs::halo2curves::ff::PrimeField;
 use halo2_proofs::halo2curves::msm::msm_best;
 use zkinfer_backend::engine::root_of_unity;
 use zkinfer_backend::{CpuEngine, Engine, Fr, NttDirection};
@@ -37,54 +37,36 @@ fn main() {
     println!("| op | size | halo2 (ms) | zkinfer cpu (ms) | ratio | reps |");
     println!("|---|---|---|---|---|---|");
 
-    if wants("msm") {
-        let max = 20.min(max_log);
-        let bases = points(1 << max, 1);
-        let handle = engine.load_bases(&bases).expect("load bases");
-        for log_n in (12..=max).step_by(2) {
-            let n = 1usize << log_n;
-            let s = scalars(n, 100 + log_n as u64);
-            let (t_stock, t_ours, reps) = compare(
-                || {
-                    black_box(msm_best(&s, &bases[..n]));
-                },
-                || {
-                    black_box(engine.msm(&handle, &s).unwrap());
-                },
-                Duration::from_secs(6),
-                3,
-                50,
-            );
-            row("msm", log_n, t_stock, t_ours, reps);
-        }
-    }
-
-    if wants("msm-i8") {
+    let msm_max = 20.min(max_log);
+    let int8 = |x: &Fr| {
         // Quantized-model witnesses: int8 values, negatives as r - |v|.
-        let max = 20.min(max_log);
-        let bases = points(1 << max, 1);
+        let b = x.to_repr().as_ref()[0] as i8;
+        if b < 0 { -Fr::from(b.unsigned_abs() as u64) } else { Fr::from(b as u64) }
+    };
+    let msm_cases: [(&str, Vec<u32>, &dyn Fn(&Fr) -> Fr); 2] = [
+        ("msm", (12..=msm_max).step_by(2).collect(), &|x: &Fr| *x),
+        ("msm-i8", if msm_max > 16 { vec![16, msm_max] } else { vec![msm_max] }, &int8),
+    ];
+    if msm_cases.iter().any(|(name, _, _)| wants(name)) {
+        let bases = points(1 << msm_max, 1);
         let handle = engine.load_bases(&bases).expect("load bases");
-        for log_n in [16, max] {
-            let n = 1usize << log_n;
-            let s: Vec<Fr> = scalars(n, 300 + log_n as u64)
-                .iter()
-                .map(|x| {
-                    let b = x.to_repr().as_ref()[0] as i8;
-                    if b < 0 { -Fr::from((-(b as i64)) as u64) } else { Fr::from(b as u64) }
-                })
-                .collect();
-            let (t_stock, t_ours, reps) = compare(
-                || {
-                    black_box(msm_best(&s, &bases[..n]));
-                },
-                || {
-                    black_box(engine.msm(&handle, &s).unwrap());
-                },
-                Duration::from_secs(6),
-                3,
-                50,
-            );
-            row("msm-i8", log_n, t_stock, t_ours, reps);
+        for (name, sizes, map) in msm_cases.iter().filter(|(name, _, _)| wants(name)) {
+            for &log_n in sizes {
+                let n = 1usize << log_n;
+                let s: Vec<Fr> = scalars(n, 100 + log_n as u64).iter().map(map).collect();
+                let (t_stock, t_ours, reps) = compare(
+                    || {
+                        black_box(msm_best(&s, &bases[..n]));
+                    },
+                    || {
+                        black_box(engine.msm(&handle, &s).unwrap());
+                    },
+                    Duration::from_secs(6),
+                    3,
+                    50,
+                );
+                row(name, log_n, t_stock, t_ours, reps);
+            }
         }
     }
 
