@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use halo2_proofs::halo2curves::ff::PrimeField;
+use halo2_proofs::halo2curves::ff::{Field, PrimeField};
 
 use crate::Fr;
 
@@ -140,4 +140,3 @@ pub fn eval_row(program: &RowProgram, columns: &[&[Fr]], row: usize, x: Fr, y: F
     acc
 }
 
-use halo2_proofs::halo2curves::ff::Field;

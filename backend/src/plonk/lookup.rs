@@ -9,7 +9,7 @@ use halo2_proofs::halo2curves::ff::{Field, PrimeField};
 use rand_core::RngCore;
 use rayon::prelude::*;
 
-use super::quotient::{compile_expression, Layout};
+use super::quotient::{compile_compressed, Layout};
 use super::{Ctx, ProveError};
 use crate::engine::program::RowProgram;
 use crate::{Fr, G1Affine};
@@ -23,25 +23,16 @@ pub struct Permuted {
 }
 
 /// Evaluates theta-compressed expressions on the Lagrange columns, through the engine.
-fn compress(ctx: &Ctx<'_>, exprs: &[halo2_proofs::plonk::Expression<Fr>], theta: Fr, columns: &[&[Fr]], layout: &Layout) -> Result<Vec<Fr>, ProveError> {
+fn compress(
+    ctx: &Ctx<'_>,
+    exprs: &[halo2_proofs::plonk::Expression<Fr>],
+    theta: Fr,
+    columns: &[&[Fr]],
+    layout: &Layout,
+) -> Result<Vec<Fr>, ProveError> {
     let prog = RefCell::new(RowProgram::new(columns.len()));
-    let mut acc: Option<u32> = None;
-    for e in exprs {
-        let v = compile_expression(&prog, e, layout, &ctx.challenges)?;
-        acc = Some(match acc {
-            None => v,
-            Some(a) => {
-                let mut p = prog.borrow_mut();
-                let t = p.scale(a, theta);
-                p.add(t, v)
-            }
-        });
-    }
+    let root = compile_compressed(&prog, exprs, theta, layout, &ctx.challenges)?;
     let mut prog = prog.into_inner();
-    let root = match acc {
-        Some(a) => a,
-        None => prog.constant(Fr::ZERO),
-    };
     prog.output(root);
     let mut out = vec![Fr::ZERO; ctx.n];
     ctx.engine.evaluate_rows(&prog, columns, Fr::ONE, ctx.domain.get_omega(), Fr::ONE, &mut out)?;

@@ -112,6 +112,32 @@ pub fn compile_expression(
     }
 }
 
+/// Adds the theta-compression Σ θ^(m-1-i) e_i of a lookup's input or table expressions (zero if there are none).
+pub fn compile_compressed(
+    prog: &RefCell<RowProgram>,
+    exprs: &[Expression<Fr>],
+    theta: Fr,
+    layout: &Layout,
+    challenges: &[Fr],
+) -> Result<Node, ProveError> {
+    let mut acc: Option<Node> = None;
+    for e in exprs {
+        let v = compile_expression(prog, e, layout, challenges)?;
+        let mut p = prog.borrow_mut();
+        acc = Some(match acc {
+            None => v,
+            Some(a) => {
+                let t = p.scale(a, theta);
+                p.add(t, v)
+            }
+        });
+    }
+    Ok(match acc {
+        Some(a) => a,
+        None => prog.borrow_mut().constant(Fr::ZERO),
+    })
+}
+
 /// Challenges the quotient needs.
 pub struct Challenges {
     pub theta: Fr,
@@ -191,26 +217,8 @@ pub fn numerator_program(
     // Lookups.
     let mut prog = RefCell::new(p);
     for (l, arg) in ctx.cs.lookups().iter().enumerate() {
-        let compress = |exprs: &[Expression<Fr>], prog: &RefCell<RowProgram>| -> Result<Node, ProveError> {
-            let mut acc: Option<Node> = None;
-            for e in exprs {
-                let v = compile_expression(prog, e, layout, &ctx.challenges)?;
-                let mut p = prog.borrow_mut();
-                acc = Some(match acc {
-                    None => v,
-                    Some(a) => {
-                        let t = p.scale(a, ch.theta);
-                        p.add(t, v)
-                    }
-                });
-            }
-            Ok(match acc {
-                Some(a) => a,
-                None => prog.borrow_mut().constant(Fr::ZERO),
-            })
-        };
-        let input = compress(arg.input_expressions(), &prog)?;
-        let table = compress(arg.table_expressions(), &prog)?;
+        let input = compile_compressed(&prog, arg.input_expressions(), ch.theta, layout, &ctx.challenges)?;
+        let table = compile_compressed(&prog, arg.table_expressions(), ch.theta, layout, &ctx.challenges)?;
         let p = prog.get_mut();
         let a = p.column(layout.lookup + 3 * l, 0);
         let a_prev = p.column(layout.lookup + 3 * l, -1);
