@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Regenerates every model fixture in model-import/fixtures (deterministic: same bytes as committed).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+py=$(bash "$here/setup.sh")
+out="$here/../fixtures"
+"$py" "$here/digits.py" --out "$out"
+for cfg in "0.35 96" "0.5 224" "0.75 192"; do
+    set -- $cfg
+    "$py" "$here/mobilenet_v2.py" --width "$1" --resolution "$2" --out "$out"
+done
