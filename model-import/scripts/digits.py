@@ -4,7 +4,8 @@ QDQ int8 with onnxruntime, and write the held-out test split.
     python digits.py --out ../fixtures
 
 Writes digits_fp32.onnx, digits_int8.onnx, digits_test_x.npy (float32 [N,1,8,8], pixel/16), digits_test_y.npy
-(int64 [N]) and digits_report.json (float and int8 accuracy from onnxruntime). Deterministic for a given seed.
+(int64 [N]), digits_ort_int8_logits.npy (onnxruntime's float32 [N,10] outputs of the int8 model) and
+digits_report.json (float and int8 accuracy from onnxruntime). Deterministic for a given seed.
 """
 import argparse
 import json
@@ -145,10 +146,13 @@ class Calibration(CalibrationDataReader):
         return next(self.it, None)
 
 
-def accuracy(path, x, y):
+def logits(path, x):
     sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
-    pred = np.array([np.argmax(sess.run(None, {"input": x[i:i + 1]})[0]) for i in range(len(x))])
-    return float((pred == y).mean())
+    return np.concatenate([sess.run(None, {"input": x[i:i + 1]})[0] for i in range(len(x))]).astype(np.float32)
+
+
+def accuracy(path, x, y):
+    return float((np.argmax(logits(path, x), axis=1) == y).mean())
 
 
 def main():
@@ -175,6 +179,8 @@ def main():
                     extra_options={"WeightSymmetric": True, "ActivationSymmetric": False})
     np.save(os.path.join(args.out, "digits_test_x.npy"), x[test])
     np.save(os.path.join(args.out, "digits_test_y.npy"), y[test])
+    # onnxruntime's outputs of the int8 model (dequantized logits), the oracle for the integer reference.
+    np.save(os.path.join(args.out, "digits_ort_int8_logits.npy"), logits(int8, x[test]))
     report = {"train": int(len(tr)), "test": int(len(test)),
               "fp32_accuracy": accuracy(fp32, x[test], y[test]),
               "int8_accuracy": accuracy(int8, x[test], y[test])}

@@ -9,3 +9,4 @@ for cfg in "0.35 96" "0.5 224" "0.75 192"; do
     set -- $cfg
     "$py" "$here/mobilenet_v2.py" --width "$1" --resolution "$2" --out "$out"
 done
+"$py" "$here/error_cases.py" --out "$out/errors"

@@ -133,6 +133,14 @@ def main():
         quantize_static(fp32, int8, Calibration(args.resolution, args.calibration, args.seed),
                         quant_format=QuantFormat.QDQ, activation_type=QuantType.QInt8, weight_type=QuantType.QInt8,
                         extra_options={"WeightSymmetric": True, "ActivationSymmetric": False})
+    # Two seeded inputs and onnxruntime's outputs of the int8 model, the oracle for the integer reference.
+    import onnxruntime as ort
+    rng = np.random.default_rng(args.seed + 1)
+    inputs = rng.normal(0, 1, (2, 3, args.resolution, args.resolution)).astype(np.float32)
+    sess = ort.InferenceSession(int8, providers=["CPUExecutionProvider"])
+    outputs = np.concatenate([sess.run(None, {"input": inputs[i:i + 1]})[0] for i in range(2)]).astype(np.float32)
+    np.save(os.path.join(args.out, stem + "_inputs.npy"), inputs)
+    np.save(os.path.join(args.out, stem + "_ort_int8_logits.npy"), outputs)
     print(json.dumps({"model": stem, "macs": macs, "params": params, "int8_bytes": os.path.getsize(int8)}))
 
 

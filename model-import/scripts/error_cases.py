@@ -1,0 +1,75 @@
+"""Tiny ONNX models the importer must reject with a clear error, one per case (fixtures/errors/).
+
+    python error_cases.py --out ../fixtures/errors
+"""
+import argparse
+import os
+import tempfile
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+
+
+def model(nodes, inits, in_dims=(1, 4, 8, 8), out_dims=(1, 4, 8, 8)):
+    graph = helper.make_graph(nodes, "case", [helper.make_tensor_value_info("input", TensorProto.FLOAT, list(in_dims))],
+                              [helper.make_tensor_value_info("output", TensorProto.FLOAT, list(out_dims))], inits)
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13), helper.make_opsetid("com.microsoft", 1)],
+                          producer_name="zkinfer")
+    m.ir_version = 8
+    return m
+
+
+def conv(name, inp, out, cin, cout, group=1, dilation=1, seed=0):
+    w = np.random.default_rng(seed).normal(0, 0.3, (cout, cin // group, 3, 3)).astype(np.float32)
+    b = np.zeros(cout, np.float32)
+    node = helper.make_node("Conv", [inp, name + ".w", name + ".b"], [out], name=name, kernel_shape=[3, 3],
+                            pads=[dilation] * 4, group=group, dilations=[dilation, dilation])
+    return node, [numpy_helper.from_array(w, name + ".w"), numpy_helper.from_array(b, name + ".b")]
+
+
+class Calibration(CalibrationDataReader):
+    def __init__(self):
+        rng = np.random.default_rng(0)
+        self.it = iter([{"input": rng.normal(0, 1, (1, 4, 8, 8)).astype(np.float32)} for _ in range(4)])
+
+    def get_next(self):
+        return next(self.it, None)
+
+
+def quantized(m, path):
+    with tempfile.TemporaryDirectory() as tmp:
+        fp32 = os.path.join(tmp, "m.onnx")
+        onnx.save(m, fp32)
+        quantize_static(fp32, path, Calibration(), quant_format=QuantFormat.QDQ, activation_type=QuantType.QInt8,
+                        weight_type=QuantType.QInt8, extra_options={"WeightSymmetric": True})
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "fixtures", "errors"))
+    args = ap.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+
+    n, i = conv("conv", "input", "c", 4, 4)
+    ms = helper.make_node("FastGelu", ["c"], ["output"], name="gelu", domain="com.microsoft")
+    onnx.save(model([n, ms], i), os.path.join(args.out, "microsoft_domain.onnx"))
+
+    n, i = conv("conv", "input", "c", 4, 4)
+    sig = helper.make_node("Sigmoid", ["c"], ["output"], name="sigmoid")
+    quantized(model([n, sig], i), os.path.join(args.out, "unsupported_op.onnx"))
+
+    n, i = conv("conv", "input", "output", 4, 4)
+    onnx.save(model([n], i, in_dims=("batch", 4, 8, 8), out_dims=("batch", 4, 8, 8)),
+              os.path.join(args.out, "dynamic_shape.onnx"))
+
+    n, i = conv("conv", "input", "output", 4, 4, dilation=2)
+    quantized(model([n], i), os.path.join(args.out, "dilated_conv.onnx"))
+
+    n, i = conv("conv", "input", "output", 4, 4, group=2)
+    quantized(model([n], i), os.path.join(args.out, "grouped_conv.onnx"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+//! The quantized model IR: integer weights and biases, zero points, and every float rescale factor M replaced by a
+//! fixed-point a/b with ONE shared denominator b, so the circuit's division-and-clamp lookup serves every layer.
+//!
+//! Arithmetic (what the reference executor computes and the circuits prove), for an accumulator c (i64):
+//!   requant(c) = clamp(floor((c·a + b/2) / b) + z_out, lo, hi)      with a = round(M·b), b = 2^denominator_bits.
+
+/// Quantization of one int8 tensor: real = (q − zero_point) · scale.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct QParams {
+    pub scale: f32,
+    pub zero_point: i32,
+}
+
+/// M ≈ a / 2^bits, with the float it approximates kept for error reporting.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Multiplier {
+    pub a: i64,
+    pub float: f64,
+}
+
+impl Multiplier {
+    pub fn new(m: f64, bits: u32) -> Self {
+        Multiplier {
+            a: (m * (1u64 << bits) as f64).round() as i64,
+            float: m,
+        }
+    }
+    /// |a/b − M| / M.
+    pub fn relative_error(&self, bits: u32) -> f64 {
+        if self.float == 0.0 {
+            return 0.0;
+        }
+        ((self.a as f64 / (1u64 << bits) as f64) - self.float).abs() / self.float.abs()
+    }
+}
+
+/// The output stage shared by every arithmetic layer: rescale, add the output zero point, clamp.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Requant {
+    pub multiplier: Multiplier,
+    pub out: QParams,
+    pub lo: i32,
+    pub hi: i32,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Op {
+    /// NCHW convolution, OIHW int8 weights (per-tensor or per-output-channel scales folded into `requant`),
+    /// int32 bias in the accumulator's scale. groups = 1 or groups = channels (depthwise).
+    Conv {
+        weights: Vec<i32>,
+        weight_shape: [usize; 4],
+        weight_zero_point: i32,
+        bias: Vec<i64>,
+        stride: [usize; 2],
+        /// top, left, bottom, right
+        pads: [usize; 4],
+        groups: usize,
+        /// One per output channel (equal when the weights are per-tensor).
+        requant: Vec<Requant>,
+    },
+    /// y = x · Wᵀ + bias, W is [out][in].
+    Gemm {
+        weights: Vec<i32>,
+        out_features: usize,
+        in_features: usize,
+        weight_zero_point: i32,
+        bias: Vec<i64>,
+        requant: Vec<Requant>,
+    },
+    /// y = requant(a_mult·(a − za) + b_mult·(b − zb)): each side rescaled to the output scale.
+    Add {
+        a_multiplier: Multiplier,
+        b_multiplier: Multiplier,
+        out: QParams,
+        lo: i32,
+        hi: i32,
+    },
+    /// Mean over H·W: requant(Σ (x − zx)) with M = s_x / (s_y · H·W).
+    GlobalAveragePool { requant: Requant },
+    /// Shape change only (Reshape / Flatten); the values and quantization pass through.
+    Reshape,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Layer {
+    /// The ONNX node this layer comes from.
+    pub name: String,
+    pub op: Op,
+    /// Indices into `QuantModel::tensors`.
+    pub inputs: Vec<usize>,
+    pub output: usize,
+}
+
+/// An int8 activation tensor of the model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TensorInfo {
+    pub name: String,
+    pub shape: Vec<usize>,
+    pub q: QParams,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct QuantModel {
+    /// The float graph input's name and the quantization applied to it (tensor 0).
+    pub input_name: String,
+    pub tensors: Vec<TensorInfo>,
+    pub layers: Vec<Layer>,
+    /// Index of the output tensor (the int8 logits).
+    pub output: usize,
+    /// b = 2^denominator_bits, shared by every multiplier.
+    pub denominator_bits: u32,
+}
+
+impl QuantModel {
+    pub fn input(&self) -> &TensorInfo {
+        &self.tensors[0]
+    }
+    pub fn output_info(&self) -> &TensorInfo {
+        &self.tensors[self.output]
+    }
+
+    /// Multiply-accumulates of one inference.
+    pub fn macs(&self) -> u64 {
+        self.layers
+            .iter()
+            .map(|l| {
+                let out = &self.tensors[l.output].shape;
+                match &l.op {
+                    Op::Conv { weight_shape, .. } => {
+                        (out.iter().product::<usize>() * weight_shape[1] * weight_shape[2] * weight_shape[3]) as u64
+                    }
+                    Op::Gemm { out_features, in_features, .. } => (out_features * in_features) as u64,
+                    _ => 0,
+                }
+            })
+            .sum()
+    }
+
+    /// Weights plus biases.
+    pub fn params(&self) -> u64 {
+        self.layers
+            .iter()
+            .map(|l| match &l.op {
+                Op::Conv { weights, bias, .. } | Op::Gemm { weights, bias, .. } => (weights.len() + bias.len()) as u64,
+                _ => 0,
+            })
+            .sum()
+    }
+
+    /// Largest relative error of a fixed-point multiplier, per layer name.
+    pub fn multiplier_errors(&self) -> Vec<(String, f64)> {
+        let bits = self.denominator_bits;
+        self.layers
+            .iter()
+            .filter_map(|l| {
+                let errs: Vec<f64> = match &l.op {
+                    Op::Conv { requant, .. } | Op::Gemm { requant, .. } => {
+                        requant.iter().map(|r| r.multiplier.relative_error(bits)).collect()
+                    }
+                    Op::Add { a_multiplier, b_multiplier, .. } => {
+                        vec![a_multiplier.relative_error(bits), b_multiplier.relative_error(bits)]
+                    }
+                    Op::GlobalAveragePool { requant } => vec![requant.multiplier.relative_error(bits)],
+                    Op::Reshape => return None,
+                };
+                Some((l.name.clone(), errs.into_iter().fold(0.0, f64::max)))
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,140 @@
+//! The integer reference executor: exactly the arithmetic the circuits prove (see [`crate::ir`]), batch 1, NCHW.
+//! It is the ground truth the circuits must match bit for bit.
+
+use crate::error::{ImportError, Result};
+use crate::ir::{Op, QParams, QuantModel, Requant};
+
+/// floor((c·a + b/2) / b) + z, clamped to [lo, hi].
+#[inline]
+pub fn rescale(c: i64, a: i64, bits: u32, zero_point: i32, lo: i32, hi: i32) -> i32 {
+    let b = 1i128 << bits;
+    let v = (c as i128 * a as i128 + b / 2).div_euclid(b) + zero_point as i128;
+    v.clamp(lo as i128, hi as i128) as i32
+}
+
+#[inline]
+fn requant(c: i64, r: &Requant, bits: u32) -> i32 {
+    rescale(c, r.multiplier.a, bits, r.out.zero_point, r.lo, r.hi)
+}
+
+/// ONNX QuantizeLinear on the float input: round half to even(x / scale) + zero_point, saturated to int8.
+pub fn quantize_input(x: &[f32], q: QParams) -> Vec<i32> {
+    x.iter()
+        .map(|&v| {
+            let r = (v / q.scale).round_ties_even() as i64 + q.zero_point as i64;
+            r.clamp(-128, 127) as i32
+        })
+        .collect()
+}
+
+/// Runs the model on an int8 input (already quantized, `model.input().shape` elements) and returns every tensor.
+pub fn run_all(model: &QuantModel, input: &[i32]) -> Result<Vec<Vec<i32>>> {
+    let want: usize = model.input().shape.iter().product();
+    if input.len() != want {
+        return Err(ImportError::BadInput(format!(
+            "expected {} values for shape {:?}, got {}",
+            want,
+            model.input().shape,
+            input.len()
+        )));
+    }
+    if let Some(v) = input.iter().find(|v| !(-128..=127).contains(*v)) {
+        return Err(ImportError::BadInput(format!("value {v} is outside int8")));
+    }
+    let bits = model.denominator_bits;
+    let mut values: Vec<Vec<i32>> = vec![Vec::new(); model.tensors.len()];
+    values[0] = input.to_vec();
+    for layer in &model.layers {
+        let out_shape = &model.tensors[layer.output].shape;
+        let x_info = &model.tensors[layer.inputs[0]];
+        let x = &values[layer.inputs[0]];
+        let zx = x_info.q.zero_point as i64;
+        let y = match &layer.op {
+            Op::Conv { weights, weight_shape, weight_zero_point, bias, stride, pads, groups, requant: rq } => {
+                let [co, ci_g, kh, kw] = *weight_shape;
+                let (h, w) = (x_info.shape[2], x_info.shape[3]);
+                let (oh, ow) = (out_shape[2], out_shape[3]);
+                let co_g = co / groups;
+                let zw = *weight_zero_point as i64;
+                let mut y = vec![0i32; co * oh * ow];
+                for oc in 0..co {
+                    let g = oc / co_g;
+                    for oy in 0..oh {
+                        for ox in 0..ow {
+                            let mut acc = bias[oc];
+                            for icg in 0..ci_g {
+                                let ic = g * ci_g + icg;
+                                for ky in 0..kh {
+                                    let iy = (oy * stride[0] + ky) as isize - pads[0] as isize;
+                                    if iy < 0 || iy >= h as isize {
+                                        continue; // zero padding: x − zx = 0
+                                    }
+                                    for kx in 0..kw {
+                                        let ix = (ox * stride[1] + kx) as isize - pads[1] as isize;
+                                        if ix < 0 || ix >= w as isize {
+                                            continue;
+                                        }
+                                        let xv = x[(ic * h + iy as usize) * w + ix as usize] as i64 - zx;
+                                        let wv = weights[((oc * ci_g + icg) * kh + ky) * kw + kx] as i64 - zw;
+                                        acc += xv * wv;
+                                    }
+                                }
+                            }
+                            y[(oc * oh + oy) * ow + ox] = requant(acc, &rq[oc], bits);
+                        }
+                    }
+                }
+                y
+            }
+            Op::Gemm { weights, out_features, in_features, weight_zero_point, bias, requant: rq } => {
+                let zw = *weight_zero_point as i64;
+                (0..*out_features)
+                    .map(|o| {
+                        let row = &weights[o * in_features..(o + 1) * in_features];
+                        let acc = x.iter().zip(row).map(|(&a, &b)| (a as i64 - zx) * (b as i64 - zw)).sum::<i64>()
+                            + bias[o];
+                        requant(acc, &rq[o], bits)
+                    })
+                    .collect()
+            }
+            Op::Add { a_multiplier, b_multiplier, out, lo, hi } => {
+                let b_info = &model.tensors[layer.inputs[1]];
+                let bv = &values[layer.inputs[1]];
+                let zb = b_info.q.zero_point as i64;
+                let den = 1i128 << bits;
+                x.iter()
+                    .zip(bv)
+                    .map(|(&p, &q)| {
+                        let s = (p as i64 - zx) as i128 * a_multiplier.a as i128
+                            + (q as i64 - zb) as i128 * b_multiplier.a as i128;
+                        let v = (s + den / 2).div_euclid(den) + out.zero_point as i128;
+                        v.clamp(*lo as i128, *hi as i128) as i32
+                    })
+                    .collect()
+            }
+            Op::GlobalAveragePool { requant: rq } => {
+                let c = x_info.shape[1];
+                let hw = x_info.shape[2] * x_info.shape[3];
+                (0..c)
+                    .map(|ch| {
+                        let acc: i64 = x[ch * hw..(ch + 1) * hw].iter().map(|&v| v as i64 - zx).sum();
+                        requant(acc, rq, bits)
+                    })
+                    .collect()
+            }
+            Op::Reshape => x.clone(),
+        };
+        values[layer.output] = y;
+    }
+    Ok(values)
+}
+
+/// The int8 output tensor (logits) for an int8 input.
+pub fn run(model: &QuantModel, input: &[i32]) -> Result<Vec<i32>> {
+    Ok(run_all(model, input)?.swap_remove(model.output))
+}
+
+/// Float input → quantize → run → int8 logits.
+pub fn run_float(model: &QuantModel, input: &[f32]) -> Result<Vec<i32>> {
+    run(model, &quantize_input(input, model.input().q))
+}

@@ -1,0 +1,140 @@
+//! The importer and the integer reference against onnxruntime (outputs recorded by the generator scripts).
+//! Run with `cargo test -p zkinfer-import --release`.
+
+use zkinfer_import::ir::QuantModel;
+use zkinfer_import::npy::{read_f32, read_i64};
+use zkinfer_import::{import, reference, ImportError};
+
+fn fixture(name: &str) -> String {
+    format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Max |difference| in output quantization steps and top-1 agreement between the reference and onnxruntime.
+fn compare(model: &QuantModel, inputs: &[f32], ort: &[f32], count: usize) -> (i32, usize, Vec<usize>) {
+    let per_in = inputs.len() / count;
+    let per_out = ort.len() / count;
+    let q = model.output_info().q;
+    let mut max_diff = 0;
+    let mut agree = 0;
+    let mut ours_top = Vec::new();
+    for i in 0..count {
+        let ours = reference::run_float(model, &inputs[i * per_in..(i + 1) * per_in]).unwrap();
+        let theirs: Vec<i32> = ort[i * per_out..(i + 1) * per_out]
+            .iter()
+            .map(|&v| (v / q.scale).round() as i32 + q.zero_point)
+            .collect();
+        max_diff = max_diff.max(ours.iter().zip(&theirs).map(|(a, b)| (a - b).abs()).max().unwrap());
+        let top = |v: &[i32]| v.iter().enumerate().max_by_key(|(_, &x)| x).map(|(i, _)| i).unwrap();
+        // Ties: onnxruntime's float argmax picks the first maximum, as this does.
+        if top(&ours) == top(&theirs) {
+            agree += 1;
+        }
+        ours_top.push(top(&ours));
+    }
+    (max_diff, agree, ours_top)
+}
+
+#[test]
+fn digits_reference_matches_onnxruntime_and_the_labels() {
+    let model = import(fixture("digits_int8.onnx")).unwrap();
+    assert_eq!(model.input().shape, vec![1, 1, 8, 8]);
+    assert_eq!(model.output_info().shape, vec![1, 10]);
+    let x = read_f32(&fixture("digits_test_x.npy")).unwrap();
+    let y = read_i64(&fixture("digits_test_y.npy")).unwrap();
+    let ort = read_f32(&fixture("digits_ort_int8_logits.npy")).unwrap();
+    let n = y.data.len();
+    let (max_diff, agree, top) = compare(&model, &x.data, &ort.data, n);
+    let ours_acc = top.iter().zip(&y.data).filter(|(p, l)| **p as i64 == **l).count() as f64 / n as f64;
+    let ort_top: Vec<usize> = ort
+        .data
+        .chunks(10)
+        .map(|r| r.iter().enumerate().fold(0, |b, (i, v)| if *v > r[b] { i } else { b }))
+        .collect();
+    let ort_acc = ort_top.iter().zip(&y.data).filter(|(p, l)| **p as i64 == **l).count() as f64 / n as f64;
+    println!(
+        "digits: reference accuracy {:.2}%, onnxruntime int8 {:.2}%, max |diff| {max_diff} steps, top-1 agreement {agree}/{n}",
+        100.0 * ours_acc,
+        100.0 * ort_acc
+    );
+    for (name, err) in model.multiplier_errors() {
+        println!("  {name}: multiplier relative error {err:.2e}");
+    }
+    assert!(ours_acc >= 0.95, "reference accuracy {ours_acc}");
+    assert!((ours_acc - ort_acc).abs() <= 0.005, "reference {ours_acc} vs onnxruntime {ort_acc}");
+    assert!(max_diff <= 2, "max difference {max_diff} steps");
+}
+
+#[test]
+fn mobilenets_import_run_and_match_onnxruntime() {
+    for (stem, macs, params) in [
+        ("mobilenet_v2_0.35_96", 11_934_128u64, 1_670_088u64),
+        ("mobilenet_v2_0.5_224", 97_131_840, 1_959_408),
+        ("mobilenet_v2_0.75_192", 153_941_888, 2_623_104),
+    ] {
+        let model = import(fixture(&format!("{stem}_int8.onnx"))).unwrap();
+        assert_eq!(model.macs(), macs, "{stem} MACs");
+        assert_eq!(model.params(), params, "{stem} params");
+        let inputs = read_f32(&fixture(&format!("{stem}_inputs.npy"))).unwrap();
+        let ort = read_f32(&fixture(&format!("{stem}_ort_int8_logits.npy"))).unwrap();
+        let (max_diff, agree, _) = compare(&model, &inputs.data, &ort.data, 2);
+        let worst = model.multiplier_errors().into_iter().map(|(_, e)| e).fold(0.0, f64::max);
+        println!(
+            "{stem}: {} layers, {:.2}M MACs, max |diff| vs onnxruntime {max_diff} steps, top-1 agreement {agree}/2, \
+             worst multiplier error {worst:.1e}",
+            model.layers.len(),
+            macs as f64 / 1e6
+        );
+        assert_eq!(model.output_info().shape, vec![1, 1000]);
+    }
+}
+
+#[test]
+fn float_model_without_qdq_is_rejected() {
+    let err = import(fixture("digits_fp32.onnx")).unwrap_err();
+    assert!(matches!(err, ImportError::NotQuantized { .. }), "{err}");
+    let msg = err.to_string();
+    assert!(msg.contains("conv1") && msg.contains("Conv") && msg.contains("float model"), "{msg}");
+}
+
+#[test]
+fn missing_and_truncated_files_are_rejected() {
+    let err = import("/nonexistent/model.onnx").unwrap_err();
+    assert!(matches!(err, ImportError::Unreadable { .. }), "{err}");
+    let bytes = std::fs::read(fixture("digits_int8.onnx")).unwrap();
+    let dir = std::env::temp_dir().join(format!("zkinfer-import-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("truncated.onnx");
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    let err = import(&path).unwrap_err();
+    assert!(matches!(err, ImportError::Unreadable { .. }), "{err}");
+    assert!(err.to_string().contains("truncated.onnx"), "{err}");
+}
+
+#[test]
+fn wrong_input_shape_and_range_are_rejected() {
+    let model = import(fixture("digits_int8.onnx")).unwrap();
+    let err = reference::run(&model, &[0; 63]).unwrap_err();
+    assert!(err.to_string().contains("expected 64 values"), "{err}");
+    let err = reference::run(&model, &[300; 64]).unwrap_err();
+    assert!(err.to_string().contains("outside int8"), "{err}");
+}
+
+/// One fixture per error case (scripts/error_cases.py); each error names the node and the op.
+#[test]
+fn error_cases_name_the_node_and_op() {
+    let cases: [(&str, &str, &[&str]); 5] = [
+        ("microsoft_domain.onnx", "UnsupportedDomain", &["gelu", "FastGelu", "com.microsoft"]),
+        ("unsupported_op.onnx", "UnsupportedOp", &["sigmoid", "Sigmoid"]),
+        ("dynamic_shape.onnx", "BadInputSpec", &["input", "dynamic", "batch"]),
+        ("dilated_conv.onnx", "UnsupportedAttribute", &["conv", "Conv", "dilations"]),
+        ("grouped_conv.onnx", "UnsupportedAttribute", &["conv", "Conv", "group = 2"]),
+    ];
+    for (file, kind, needles) in cases {
+        let err = import(fixture(&format!("errors/{file}"))).unwrap_err();
+        let msg = err.to_string();
+        assert!(format!("{err:?}").starts_with(kind), "{file}: {err:?}");
+        for n in needles {
+            assert!(msg.contains(n), "{file}: `{msg}` lacks `{n}`");
+        }
+    }
+}
