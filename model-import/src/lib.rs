@@ -9,6 +9,7 @@ pub mod ir;
 pub mod qdq;
 pub mod npy;
 pub mod reference;
+pub mod tract_run;
 
 pub use error::{ImportError, Result};
 pub use ir::QuantModel;

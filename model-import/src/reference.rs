@@ -2,7 +2,7 @@
 //! It is the ground truth the circuits must match bit for bit.
 
 use crate::error::{ImportError, Result};
-use crate::ir::{Op, QParams, QuantModel, Requant};
+use crate::ir::{Layer, Op, QParams, QuantModel, Requant};
 
 /// floor((c·a + b/2) / b) + z, clamped to [lo, hi].
 #[inline]
@@ -41,92 +41,96 @@ pub fn run_all(model: &QuantModel, input: &[i32]) -> Result<Vec<Vec<i32>>> {
     if let Some(v) = input.iter().find(|v| !(-128..=127).contains(*v)) {
         return Err(ImportError::BadInput(format!("value {v} is outside int8")));
     }
-    let bits = model.denominator_bits;
     let mut values: Vec<Vec<i32>> = vec![Vec::new(); model.tensors.len()];
     values[0] = input.to_vec();
     for layer in &model.layers {
-        let out_shape = &model.tensors[layer.output].shape;
-        let x_info = &model.tensors[layer.inputs[0]];
-        let x = &values[layer.inputs[0]];
-        let zx = x_info.q.zero_point as i64;
-        let y = match &layer.op {
-            Op::Conv { weights, weight_shape, weight_zero_point, bias, stride, pads, groups, requant: rq } => {
-                let [co, ci_g, kh, kw] = *weight_shape;
-                let (h, w) = (x_info.shape[2], x_info.shape[3]);
-                let (oh, ow) = (out_shape[2], out_shape[3]);
-                let co_g = co / groups;
-                let zw = *weight_zero_point as i64;
-                let mut y = vec![0i32; co * oh * ow];
-                for oc in 0..co {
-                    let g = oc / co_g;
-                    for oy in 0..oh {
-                        for ox in 0..ow {
-                            let mut acc = bias[oc];
-                            for icg in 0..ci_g {
-                                let ic = g * ci_g + icg;
-                                for ky in 0..kh {
-                                    let iy = (oy * stride[0] + ky) as isize - pads[0] as isize;
-                                    if iy < 0 || iy >= h as isize {
-                                        continue; // zero padding: x − zx = 0
-                                    }
-                                    for kx in 0..kw {
-                                        let ix = (ox * stride[1] + kx) as isize - pads[1] as isize;
-                                        if ix < 0 || ix >= w as isize {
-                                            continue;
-                                        }
-                                        let xv = x[(ic * h + iy as usize) * w + ix as usize] as i64 - zx;
-                                        let wv = weights[((oc * ci_g + icg) * kh + ky) * kw + kx] as i64 - zw;
-                                        acc += xv * wv;
-                                    }
-                                }
-                            }
-                            y[(oc * oh + oy) * ow + ox] = requant(acc, &rq[oc], bits);
-                        }
-                    }
-                }
-                y
-            }
-            Op::Gemm { weights, out_features, in_features, weight_zero_point, bias, requant: rq } => {
-                let zw = *weight_zero_point as i64;
-                (0..*out_features)
-                    .map(|o| {
-                        let row = &weights[o * in_features..(o + 1) * in_features];
-                        let acc = x.iter().zip(row).map(|(&a, &b)| (a as i64 - zx) * (b as i64 - zw)).sum::<i64>()
-                            + bias[o];
-                        requant(acc, &rq[o], bits)
-                    })
-                    .collect()
-            }
-            Op::Add { a_multiplier, b_multiplier, out, lo, hi } => {
-                let b_info = &model.tensors[layer.inputs[1]];
-                let bv = &values[layer.inputs[1]];
-                let zb = b_info.q.zero_point as i64;
-                let den = 1i128 << bits;
-                x.iter()
-                    .zip(bv)
-                    .map(|(&p, &q)| {
-                        let s = (p as i64 - zx) as i128 * a_multiplier.a as i128
-                            + (q as i64 - zb) as i128 * b_multiplier.a as i128;
-                        let v = (s + den / 2).div_euclid(den) + out.zero_point as i128;
-                        v.clamp(*lo as i128, *hi as i128) as i32
-                    })
-                    .collect()
-            }
-            Op::GlobalAveragePool { requant: rq } => {
-                let c = x_info.shape[1];
-                let hw = x_info.shape[2] * x_info.shape[3];
-                (0..c)
-                    .map(|ch| {
-                        let acc: i64 = x[ch * hw..(ch + 1) * hw].iter().map(|&v| v as i64 - zx).sum();
-                        requant(acc, rq, bits)
-                    })
-                    .collect()
-            }
-            Op::Reshape => x.clone(),
-        };
-        values[layer.output] = y;
+        values[layer.output] = eval_layer(model, layer, &values);
     }
     Ok(values)
+}
+
+/// One layer's int8 output from the values of its input tensors (indexed like `model.tensors`).
+pub fn eval_layer(model: &QuantModel, layer: &Layer, values: &[Vec<i32>]) -> Vec<i32> {
+    let bits = model.denominator_bits;
+    let out_shape = &model.tensors[layer.output].shape;
+    let x_info = &model.tensors[layer.inputs[0]];
+    let x = &values[layer.inputs[0]];
+    let zx = x_info.q.zero_point as i64;
+    match &layer.op {
+        Op::Conv { weights, weight_shape, weight_zero_point, bias, stride, pads, groups, requant: rq } => {
+            let [co, ci_g, kh, kw] = *weight_shape;
+            let (h, w) = (x_info.shape[2], x_info.shape[3]);
+            let (oh, ow) = (out_shape[2], out_shape[3]);
+            let co_g = co / groups;
+            let zw = *weight_zero_point as i64;
+            let mut y = vec![0i32; co * oh * ow];
+            for oc in 0..co {
+                let g = oc / co_g;
+                for oy in 0..oh {
+                    for ox in 0..ow {
+                        let mut acc = bias[oc];
+                        for icg in 0..ci_g {
+                            let ic = g * ci_g + icg;
+                            for ky in 0..kh {
+                                let iy = (oy * stride[0] + ky) as isize - pads[0] as isize;
+                                if iy < 0 || iy >= h as isize {
+                                    continue; // zero padding: x − zx = 0
+                                }
+                                for kx in 0..kw {
+                                    let ix = (ox * stride[1] + kx) as isize - pads[1] as isize;
+                                    if ix < 0 || ix >= w as isize {
+                                        continue;
+                                    }
+                                    let xv = x[(ic * h + iy as usize) * w + ix as usize] as i64 - zx;
+                                    let wv = weights[((oc * ci_g + icg) * kh + ky) * kw + kx] as i64 - zw;
+                                    acc += xv * wv;
+                                }
+                            }
+                        }
+                        y[(oc * oh + oy) * ow + ox] = requant(acc, &rq[oc], bits);
+                    }
+                }
+            }
+            y
+        }
+        Op::Gemm { weights, out_features, in_features, weight_zero_point, bias, requant: rq } => {
+            let zw = *weight_zero_point as i64;
+            (0..*out_features)
+                .map(|o| {
+                    let row = &weights[o * in_features..(o + 1) * in_features];
+                    let acc = x.iter().zip(row).map(|(&a, &b)| (a as i64 - zx) * (b as i64 - zw)).sum::<i64>()
+                        + bias[o];
+                    requant(acc, &rq[o], bits)
+                })
+                .collect()
+        }
+        Op::Add { a_multiplier, b_multiplier, out, lo, hi } => {
+            let b_info = &model.tensors[layer.inputs[1]];
+            let bv = &values[layer.inputs[1]];
+            let zb = b_info.q.zero_point as i64;
+            let den = 1i128 << bits;
+            x.iter()
+                .zip(bv)
+                .map(|(&p, &q)| {
+                    let s = (p as i64 - zx) as i128 * a_multiplier.a as i128
+                        + (q as i64 - zb) as i128 * b_multiplier.a as i128;
+                    let v = (s + den / 2).div_euclid(den) + out.zero_point as i128;
+                    v.clamp(*lo as i128, *hi as i128) as i32
+                })
+                .collect()
+        }
+        Op::GlobalAveragePool { requant: rq } => {
+            let c = x_info.shape[1];
+            let hw = x_info.shape[2] * x_info.shape[3];
+            (0..c)
+                .map(|ch| {
+                    let acc: i64 = x[ch * hw..(ch + 1) * hw].iter().map(|&v| v as i64 - zx).sum();
+                    requant(acc, rq, bits)
+                })
+                .collect()
+        }
+        Op::Reshape => x.clone(),
+    }
 }
 
 /// The int8 output tensor (logits) for an int8 input.

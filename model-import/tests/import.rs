@@ -3,6 +3,7 @@
 
 use zkinfer_import::ir::QuantModel;
 use zkinfer_import::npy::{read_f32, read_i64};
+use zkinfer_import::tract_run::TractModel;
 use zkinfer_import::{import, reference, ImportError};
 
 fn fixture(name: &str) -> String {
@@ -51,11 +52,17 @@ fn digits_reference_matches_onnxruntime_and_the_labels() {
         .map(|r| r.iter().enumerate().fold(0, |b, (i, v)| if *v > r[b] { i } else { b }))
         .collect();
     let ort_acc = ort_top.iter().zip(&y.data).filter(|(p, l)| **p as i64 == **l).count() as f64 / n as f64;
+    // tract's run of the same file.
+    let tract = TractModel::load(std::path::Path::new(&fixture("digits_int8.onnx")), &[1, 1, 8, 8]).unwrap();
+    let tract_out: Vec<f32> = x.data.chunks(64).flat_map(|img| tract.run(img).unwrap()).collect();
+    let (t_diff, t_agree, _) = compare(&model, &x.data, &tract_out, n);
     println!(
-        "digits: reference accuracy {:.2}%, onnxruntime int8 {:.2}%, max |diff| {max_diff} steps, top-1 agreement {agree}/{n}",
+        "digits: reference accuracy {:.2}%, onnxruntime int8 {:.2}%; vs onnxruntime: max |diff| {max_diff} steps, \
+         top-1 agreement {agree}/{n}; vs tract: max |diff| {t_diff} steps, top-1 agreement {t_agree}/{n}",
         100.0 * ours_acc,
         100.0 * ort_acc
     );
+    assert!(t_diff <= 2 && t_agree as f64 >= 0.99 * n as f64, "tract: {t_diff} steps, {t_agree}/{n}");
     for (name, err) in model.multiplier_errors() {
         println!("  {name}: multiplier relative error {err:.2e}");
     }
@@ -77,10 +84,15 @@ fn mobilenets_import_run_and_match_onnxruntime() {
         let inputs = read_f32(&fixture(&format!("{stem}_inputs.npy"))).unwrap();
         let ort = read_f32(&fixture(&format!("{stem}_ort_int8_logits.npy"))).unwrap();
         let (max_diff, agree, _) = compare(&model, &inputs.data, &ort.data, 2);
+        let shape = model.input().shape.clone();
+        let tract = TractModel::load(std::path::Path::new(&fixture(&format!("{stem}_int8.onnx"))), &shape).unwrap();
+        let per = inputs.data.len() / 2;
+        let tract_out: Vec<f32> = inputs.data.chunks(per).flat_map(|img| tract.run(img).unwrap()).collect();
+        let (t_diff, t_agree, _) = compare(&model, &inputs.data, &tract_out, 2);
         let worst = model.multiplier_errors().into_iter().map(|(_, e)| e).fold(0.0, f64::max);
         println!(
-            "{stem}: {} layers, {:.2}M MACs, max |diff| vs onnxruntime {max_diff} steps, top-1 agreement {agree}/2, \
-             worst multiplier error {worst:.1e}",
+            "{stem}: {} layers, {:.2}M MACs; vs onnxruntime: max |diff| {max_diff} steps, top-1 {agree}/2; \
+             vs tract: max |diff| {t_diff} steps, top-1 {t_agree}/2; worst multiplier error {worst:.1e}",
             model.layers.len(),
             macs as f64 / 1e6
         );
