@@ -38,11 +38,11 @@ class Calibration(CalibrationDataReader):
         return next(self.it, None)
 
 
-def quantized(m, path):
+def quantized(m, path, fmt=QuantFormat.QDQ):
     with tempfile.TemporaryDirectory() as tmp:
         fp32 = os.path.join(tmp, "m.onnx")
         onnx.save(m, fp32)
-        quantize_static(fp32, path, Calibration(), quant_format=QuantFormat.QDQ, activation_type=QuantType.QInt8,
+        quantize_static(fp32, path, Calibration(), quant_format=fmt, activation_type=QuantType.QInt8,
                         weight_type=QuantType.QInt8, extra_options={"WeightSymmetric": True})
 
 
@@ -69,6 +69,19 @@ def main():
 
     n, i = conv("conv", "input", "output", 4, 4, group=2)
     quantized(model([n], i), os.path.join(args.out, "grouped_conv.onnx"))
+
+    # Not an error case: a QOperator-format model (QLinearConv), with onnxruntime's outputs for two inputs.
+    n1, i1 = conv("conv1", "input", "c1", 4, 4, seed=1)
+    relu = helper.make_node("Relu", ["c1"], ["r1"], name="relu1")
+    n2, i2 = conv("conv2", "r1", "output", 4, 4, seed=2)
+    qop = os.path.join(args.out, "..", "qoperator_convs_int8.onnx")
+    quantized(model([n1, relu, n2], i1 + i2), qop, QuantFormat.QOperator)
+    import onnxruntime as ort
+    x = np.random.default_rng(5).normal(0, 1, (2, 4, 8, 8)).astype(np.float32)
+    sess = ort.InferenceSession(qop, providers=["CPUExecutionProvider"])
+    y = np.concatenate([sess.run(None, {"input": x[i:i + 1]})[0] for i in range(2)]).astype(np.float32)
+    np.save(os.path.join(args.out, "..", "qoperator_convs_inputs.npy"), x)
+    np.save(os.path.join(args.out, "..", "qoperator_convs_ort_int8_logits.npy"), y)
 
 
 if __name__ == "__main__":

@@ -256,11 +256,27 @@ fn import_graph(graph: &pb::GraphProto, bits: u32) -> Result<QuantModel> {
             }
         };
 
+        // QOperator format: activations arrive as int8 tensors, the output quantization is in the node's inputs.
+        let qlinear_input = |name: &str| -> Result<usize> {
+            ids.get(name).copied().ok_or_else(|| not_quantized(n, format!("input `{name}` is not an int8 tensor")))
+        };
+        let qlinear_output = |at: usize| -> Result<(String, QParams, i32, i32)> {
+            let scale = g.scalar_f32(n, &n.input[at])?;
+            let (zero_point, lo, hi) = g.zero_point(n, n.input.get(at + 1))?;
+            Ok((n.output[0].clone(), QParams { scale, zero_point }, lo, hi))
+        };
+        let qlinear = op.starts_with("QLinear");
+
         let (layer_op, inputs, shape, out_name, yq) = match op {
-            "Conv" => {
-                let x = act(&n.input[0])?;
+            "Conv" | "QLinearConv" => {
+                let x = if qlinear { qlinear_input(&n.input[0])? } else { act(&n.input[0])? };
                 let xs = tensors[x].shape.clone();
-                let (w, ws, zw, w_scales) = weights(&g, n, &n.input[1], 4)?;
+                let (w, ws, zw, w_scales) = if qlinear {
+                    weights_from(&g, n, &n.input[3], &n.input[4], n.input.get(5), 0, 4)?
+                } else {
+                    weights(&g, n, &n.input[1], 4)?
+                };
+                let w_scales = if w_scales.len() == 1 { vec![w_scales[0]; ws[0]] } else { w_scales };
                 let groups = attr_int(n, "group", 1) as usize;
                 if groups != 1 && !(groups == xs[1] && ws[1] == 1) {
                     return Err(unsupported_attr(n, format!("group = {groups} (only 1 or the channel count)")));
@@ -278,8 +294,9 @@ fn import_graph(graph: &pb::GraphProto, bits: u32) -> Result<QuantModel> {
                 let (pt, pl, pb, pr) = (pads[0] as usize, pads[1] as usize, pads[2] as usize, pads[3] as usize);
                 let oh = (xs[2] + pt + pb - ws[2]) / strides[0] as usize + 1;
                 let ow = (xs[3] + pl + pr - ws[3]) / strides[1] as usize + 1;
-                let (out_name, yq, lo, hi) = output_quant()?;
-                let bias = bias(&g, n, n.input.get(2), ws[0], tensors[x].q.scale, &w_scales)?;
+                let (out_name, yq, lo, hi) = if qlinear { qlinear_output(6)? } else { output_quant()? };
+                let bias_input = n.input.get(if qlinear { 8 } else { 2 });
+                let bias = bias(&g, n, bias_input, ws[0], tensors[x].q.scale, &w_scales)?;
                 let requant = w_scales
                     .iter()
                     .map(|&sw| Requant {
@@ -306,13 +323,18 @@ fn import_graph(graph: &pb::GraphProto, bits: u32) -> Result<QuantModel> {
                     yq,
                 )
             }
-            "Gemm" => {
-                let x = act(&n.input[0])?;
+            "Gemm" | "QLinearMatMul" => {
+                let x = if qlinear { qlinear_input(&n.input[0])? } else { act(&n.input[0])? };
                 if attr_int(n, "transA", 0) != 0 {
                     return Err(unsupported_attr(n, "transA = 1"));
                 }
-                let (mut w, ws, zw, w_scales) = weights(&g, n, &n.input[1], 2)?;
-                let (out_f, in_f) = if attr_int(n, "transB", 0) == 1 {
+                let (mut w, ws, zw, w_scales) = if qlinear {
+                    // MatMul's B is [K][N]: per-column scales live on axis 1.
+                    weights_from(&g, n, &n.input[3], &n.input[4], n.input.get(5), 1, 2)?
+                } else {
+                    weights(&g, n, &n.input[1], 2)?
+                };
+                let (out_f, in_f) = if !qlinear && attr_int(n, "transB", 0) == 1 {
                     (ws[0], ws[1])
                 } else {
                     // W is [in][out]: store [out][in].
@@ -324,9 +346,13 @@ fn import_graph(graph: &pb::GraphProto, bits: u32) -> Result<QuantModel> {
                 if in_len != in_f {
                     return Err(err_malformed(n, format!("input has {in_len} values, weights expect {in_f}")));
                 }
-                let (out_name, yq, lo, hi) = output_quant()?;
+                let (out_name, yq, lo, hi) = if qlinear { qlinear_output(6)? } else { output_quant()? };
                 let w_scales = if w_scales.len() == 1 { vec![w_scales[0]; out_f] } else { w_scales };
-                let bias = bias(&g, n, n.input.get(2), out_f, tensors[x].q.scale, &w_scales)?;
+                let bias = if qlinear {
+                    vec![0; out_f]
+                } else {
+                    bias(&g, n, n.input.get(2), out_f, tensors[x].q.scale, &w_scales)?
+                };
                 let requant = w_scales
                     .iter()
                     .map(|&sw| Requant {
@@ -415,12 +441,6 @@ fn import_graph(graph: &pb::GraphProto, bits: u32) -> Result<QuantModel> {
                 }
                 (Op::Reshape, vec![x], shape, out_name, yq)
             }
-            "QLinearConv" | "QLinearMatMul" => {
-                return Err(ImportError::UnsupportedOp {
-                    node: n.name.clone(),
-                    op: format!("{op} (QOperator format; export QDQ with quantize_static(quant_format=QDQ))"),
-                })
-            }
             _ => {
                 return Err(ImportError::UnsupportedOp {
                     node: n.name.clone(),
@@ -491,13 +511,28 @@ fn input_shape(input: &pb::ValueInfoProto) -> Result<Vec<usize>> {
         .collect()
 }
 
-/// int8 weights behind a DequantizeLinear: values, shape, zero point, per-output-channel scales (len 1 if per-tensor).
+/// int8 weights behind a DequantizeLinear: values, shape, zero point, per-output-channel scales.
 fn weights(g: &Graph<'_>, n: &NodeProto, name: &str, rank: usize) -> Result<(Vec<i32>, Vec<usize>, i32, Vec<f32>)> {
     let dq = g
         .node(name)
         .filter(|d| d.op_type == "DequantizeLinear")
         .ok_or_else(|| not_quantized(n, format!("weights `{name}` are not an int8 DequantizeLinear")))?;
-    let t = g.init(dq, &dq.input[0])?;
+    let axis = attr_int(dq, "axis", 1) as usize;
+    weights_from(g, n, &dq.input[0], &dq.input[1], dq.input.get(2), axis, rank)
+}
+
+/// int8 weight initializer with its scale(s) and zero point. `channel_axis` is the axis per-channel scales run along
+/// (it must be the output channels: 0 for conv OIHW and Gemm's transB [N][K], 1 for MatMul's [K][N]).
+fn weights_from(
+    g: &Graph<'_>,
+    n: &NodeProto,
+    name: &str,
+    scale: &str,
+    zero_point: Option<&String>,
+    channel_axis: usize,
+    rank: usize,
+) -> Result<(Vec<i32>, Vec<usize>, i32, Vec<f32>)> {
+    let t = g.init(n, name)?;
     if !matches!(t.datum_type(), DatumType::I8 | DatumType::U8) {
         return Err(not_quantized(n, format!("weights of type {:?}", t.datum_type())));
     }
@@ -505,23 +540,24 @@ fn weights(g: &Graph<'_>, n: &NodeProto, name: &str, rank: usize) -> Result<(Vec
     if shape.len() != rank {
         return Err(err_malformed(n, format!("weights have rank {}, expected {rank}", shape.len())));
     }
-    let w: Vec<i32> = g.ints(dq, &dq.input[0])?.into_iter().map(|v| v as i32).collect();
-    let scales: Vec<f32> = values::<f32>(g.init(dq, &dq.input[1])?).map_err(|e| err_malformed(dq, e))?;
-    let zps = match dq.input.get(2).filter(|s| !s.is_empty()) {
-        Some(z) => g.ints(dq, z)?,
+    let w: Vec<i32> = g.ints(n, name)?.into_iter().map(|v| v as i32).collect();
+    let scales: Vec<f32> = values::<f32>(g.init(n, scale)?).map_err(|e| err_malformed(n, e))?;
+    let zps = match zero_point.filter(|s| !s.is_empty()) {
+        Some(z) => g.ints(n, z)?,
         None => vec![0],
     };
     if zps.iter().any(|&z| z != zps[0]) {
         return Err(unsupported_attr(n, "per-channel weight zero points that differ"));
     }
-    if scales.len() != 1 && (scales.len() != shape[0] || attr_int(dq, "axis", 1) != 0) {
+    if scales.len() != 1 && (channel_axis >= rank || scales.len() != shape[channel_axis]) {
         return Err(unsupported_attr(n, "per-channel weight scales on an axis other than the output channels"));
     }
-    let scales = if scales.len() == 1 { vec![scales[0]; shape[0]] } else { scales };
+    // One scale (per-tensor) or one per output channel; callers expand the former.
     Ok((w, shape, zps[0] as i32, scales))
 }
 
-/// int32 bias in the accumulator's scale (s_x · s_w per channel). A float bias initializer is quantized here.
+/// int32 bias in the accumulator's scale (s_x · s_w per channel): from a DequantizeLinear, an int32 initializer
+/// (QLinearConv), or a float initializer quantized here.
 fn bias(g: &Graph<'_>, n: &NodeProto, name: Option<&String>, len: usize, sx: f32, sw: &[f32]) -> Result<Vec<i64>> {
     let Some(name) = name.filter(|s| !s.is_empty()) else {
         return Ok(vec![0; len]);
@@ -533,7 +569,16 @@ fn bias(g: &Graph<'_>, n: &NodeProto, name: Option<&String>, len: usize, sx: f32
         }
         return Ok(v);
     }
-    let f = values::<f32>(g.init(n, name)?).map_err(|e| err_malformed(n, e))?;
+    let t = g.init(n, name)?;
+    if t.datum_type() == DatumType::I32 {
+        // QLinearConv's B: already int32 in the accumulator's scale.
+        let v = g.ints(n, name)?;
+        if v.len() != len {
+            return Err(err_malformed(n, format!("bias has {} values, expected {len}", v.len())));
+        }
+        return Ok(v);
+    }
+    let f = values::<f32>(t).map_err(|e| err_malformed(n, e))?;
     if f.len() != len {
         return Err(err_malformed(n, format!("bias has {} values, expected {len}", f.len())));
     }

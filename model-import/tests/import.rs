@@ -150,3 +150,15 @@ fn error_cases_name_the_node_and_op() {
         }
     }
 }
+
+#[test]
+fn qoperator_qlinearconv_model_matches_onnxruntime() {
+    let model = import(fixture("qoperator_convs_int8.onnx")).unwrap();
+    assert_eq!(model.layers.len(), 2);
+    assert_eq!(model.output_info().shape, vec![1, 4, 8, 8]);
+    let x = read_f32(&fixture("qoperator_convs_inputs.npy")).unwrap();
+    let ort = read_f32(&fixture("qoperator_convs_ort_int8_logits.npy")).unwrap();
+    let (max_diff, _, _) = compare(&model, &x.data, &ort.data, 2);
+    println!("qoperator convs: max |diff| vs onnxruntime {max_diff} steps");
+    assert!(max_diff <= 1, "{max_diff} steps");
+}
