@@ -162,3 +162,13 @@ fn qoperator_qlinearconv_model_matches_onnxruntime() {
     println!("qoperator convs: max |diff| vs onnxruntime {max_diff} steps");
     assert!(max_diff <= 1, "{max_diff} steps");
 }
+
+#[test]
+fn input_files_of_the_wrong_dtype_or_format_are_rejected() {
+    // float32 images read as int64 labels: wrong dtype, named.
+    let err = read_i64(&fixture("digits_test_x.npy")).err().expect("dtype mismatch accepted");
+    assert!(err.to_string().contains("<f4") && err.to_string().contains("int64 expected"), "{err}");
+    // An ONNX file is not a .npy file.
+    let err = read_f32(&fixture("digits_int8.onnx")).err().expect("not an npy file");
+    assert!(err.to_string().contains("not a .npy file"), "{err}");
+}
