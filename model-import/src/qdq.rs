@@ -297,15 +297,7 @@ fn import_graph(graph: &pb::GraphProto, bits: u32) -> Result<QuantModel> {
                 let (out_name, yq, lo, hi) = if qlinear { qlinear_output(6)? } else { output_quant()? };
                 let bias_input = n.input.get(if qlinear { 8 } else { 2 });
                 let bias = bias(&g, n, bias_input, ws[0], tensors[x].q.scale, &w_scales)?;
-                let requant = w_scales
-                    .iter()
-                    .map(|&sw| Requant {
-                        multiplier: Multiplier::new(tensors[x].q.scale as f64 * sw as f64 / yq.scale as f64, bits),
-                        out: yq,
-                        lo,
-                        hi,
-                    })
-                    .collect();
+                let requant = per_channel_requant(tensors[x].q.scale, &w_scales, yq, lo, hi, bits);
                 (
                     Op::Conv {
                         weights: w,
@@ -353,15 +345,7 @@ fn import_graph(graph: &pb::GraphProto, bits: u32) -> Result<QuantModel> {
                 } else {
                     bias(&g, n, n.input.get(2), out_f, tensors[x].q.scale, &w_scales)?
                 };
-                let requant = w_scales
-                    .iter()
-                    .map(|&sw| Requant {
-                        multiplier: Multiplier::new(tensors[x].q.scale as f64 * sw as f64 / yq.scale as f64, bits),
-                        out: yq,
-                        lo,
-                        hi,
-                    })
-                    .collect();
+                let requant = per_channel_requant(tensors[x].q.scale, &w_scales, yq, lo, hi, bits);
                 (
                     Op::Gemm {
                         weights: w,
@@ -483,6 +467,19 @@ fn import_graph(graph: &pb::GraphProto, bits: u32) -> Result<QuantModel> {
         output,
         denominator_bits: bits,
     })
+}
+
+/// One output stage per output channel: M_c = s_x · s_w,c / s_y.
+fn per_channel_requant(sx: f32, w_scales: &[f32], yq: QParams, lo: i32, hi: i32, bits: u32) -> Vec<Requant> {
+    w_scales
+        .iter()
+        .map(|&sw| Requant {
+            multiplier: Multiplier::new(sx as f64 * sw as f64 / yq.scale as f64, bits),
+            out: yq,
+            lo,
+            hi,
+        })
+        .collect()
 }
 
 fn input_shape(input: &pb::ValueInfoProto) -> Result<Vec<usize>> {
