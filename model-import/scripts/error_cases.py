@@ -77,6 +77,34 @@ def main():
     qop = os.path.join(args.out, "..", "qoperator_convs_int8.onnx")
     quantized(model([n1, relu, n2], i1 + i2), qop, QuantFormat.QOperator)
     import onnxruntime as ort
+
+    # Not an error case either: Pad and AveragePool in QDQ form, with onnxruntime's outputs.
+    n1, i1 = conv("conv1", "input", "c1", 4, 4, seed=3)
+    pads = numpy_helper.from_array(np.array([0, 0, 1, 1, 0, 0, 1, 1], np.int64), "pads")
+    pad = helper.make_node("Pad", ["c1", "pads"], ["p1"], name="pad1", mode="constant")
+    pool = helper.make_node("AveragePool", ["p1"], ["output"], name="pool1", kernel_shape=[2, 2], strides=[2, 2])
+    pool_path = os.path.join(args.out, "..", "pad_pool_int8.onnx")
+    quantized(model([n1, pad, pool], i1 + [pads], out_dims=(1, 4, 5, 5)), pool_path)
+    xp = np.random.default_rng(6).normal(0, 1, (2, 4, 8, 8)).astype(np.float32)
+    sess = ort.InferenceSession(pool_path, providers=["CPUExecutionProvider"])
+    yp = np.concatenate([sess.run(None, {"input": xp[i:i + 1]})[0] for i in range(2)]).astype(np.float32)
+    np.save(os.path.join(args.out, "..", "pad_pool_inputs.npy"), xp)
+    np.save(os.path.join(args.out, "..", "pad_pool_ort_int8_logits.npy"), yp)
+
+    # MatMul in QDQ form (flatten, then a [256, 10] weight), with onnxruntime's outputs.
+    n1, i1 = conv("conv1", "input", "c1", 4, 4, seed=4)
+    shape = numpy_helper.from_array(np.array([1, 256], np.int64), "shape")
+    flat = helper.make_node("Reshape", ["c1", "shape"], ["f1"], name="flatten")
+    wm = numpy_helper.from_array(np.random.default_rng(7).normal(0, 0.1, (256, 10)).astype(np.float32), "mm.w")
+    mm = helper.make_node("MatMul", ["f1", "mm.w"], ["output"], name="matmul")
+    mm_path = os.path.join(args.out, "..", "matmul_int8.onnx")
+    quantized(model([n1, flat, mm], i1 + [shape, wm], out_dims=(1, 10)), mm_path)
+    xm = np.random.default_rng(8).normal(0, 1, (2, 4, 8, 8)).astype(np.float32)
+    sess = ort.InferenceSession(mm_path, providers=["CPUExecutionProvider"])
+    ym = np.concatenate([sess.run(None, {"input": xm[i:i + 1]})[0] for i in range(2)]).astype(np.float32)
+    np.save(os.path.join(args.out, "..", "matmul_inputs.npy"), xm)
+    np.save(os.path.join(args.out, "..", "matmul_ort_int8_logits.npy"), ym)
+
     x = np.random.default_rng(5).normal(0, 1, (2, 4, 8, 8)).astype(np.float32)
     sess = ort.InferenceSession(qop, providers=["CPUExecutionProvider"])
     y = np.concatenate([sess.run(None, {"input": x[i:i + 1]})[0] for i in range(2)]).astype(np.float32)

@@ -59,7 +59,7 @@ pub enum Op {
         /// One per output channel (equal when the weights are per-tensor).
         requant: Vec<Requant>,
     },
-    /// y = x · Wᵀ + bias, W is [out][in].
+    /// y = x · Wᵀ + bias, W is [out][in] (Gemm, MatMul, QLinearMatMul).
     Gemm {
         weights: Vec<i32>,
         out_features: usize,
@@ -78,6 +78,19 @@ pub enum Op {
     },
     /// Mean over H·W: requant(Σ (x − zx)) with M = s_x / (s_y · H·W).
     GlobalAveragePool { requant: Requant },
+    /// Window mean: requant(Σ_window (x − zx)) with M = s_x / (s_y · kh·kw); padded cells count as zeros.
+    AveragePool {
+        kernel: [usize; 2],
+        stride: [usize; 2],
+        /// top, left, bottom, right
+        pads: [usize; 4],
+        requant: Requant,
+    },
+    /// Constant zero padding of H and W (cells take the zero point); quantization passes through.
+    Pad {
+        /// top, left, bottom, right
+        pads: [usize; 4],
+    },
     /// Shape change only (Reshape / Flatten); the values and quantization pass through.
     Reshape,
 }
@@ -161,8 +174,10 @@ impl QuantModel {
                     Op::Add { a_multiplier, b_multiplier, .. } => {
                         vec![a_multiplier.relative_error(bits), b_multiplier.relative_error(bits)]
                     }
-                    Op::GlobalAveragePool { requant } => vec![requant.multiplier.relative_error(bits)],
-                    Op::Reshape => return None,
+                    Op::GlobalAveragePool { requant } | Op::AveragePool { requant, .. } => {
+                        vec![requant.multiplier.relative_error(bits)]
+                    }
+                    Op::Reshape | Op::Pad { .. } => return None,
                 };
                 Some((l.name.clone(), errs.into_iter().fold(0.0, f64::max)))
             })

@@ -315,7 +315,7 @@ fn import_graph(graph: &pb::GraphProto, bits: u32) -> Result<QuantModel> {
                     yq,
                 )
             }
-            "Gemm" | "QLinearMatMul" => {
+            "Gemm" | "MatMul" | "QLinearMatMul" => {
                 let x = if qlinear { qlinear_input(&n.input[0])? } else { act(&n.input[0])? };
                 if attr_int(n, "transA", 0) != 0 {
                     return Err(unsupported_attr(n, "transA = 1"));
@@ -398,6 +398,65 @@ fn import_graph(graph: &pb::GraphProto, bits: u32) -> Result<QuantModel> {
                     hi,
                 };
                 (Op::GlobalAveragePool { requant }, vec![x], vec![1, xs[1], 1, 1], out_name, yq)
+            }
+            "AveragePool" => {
+                let x = act(&n.input[0])?;
+                let xs = tensors[x].shape.clone();
+                let k = attr_ints(n, "kernel_shape").ok_or_else(|| err_malformed(n, "no kernel_shape"))?;
+                let strides = attr_ints(n, "strides").unwrap_or(vec![1, 1]);
+                let pads = attr_ints(n, "pads").unwrap_or(vec![0, 0, 0, 0]);
+                if pads.iter().any(|&p| p != 0) && attr_int(n, "count_include_pad", 0) == 0 {
+                    return Err(unsupported_attr(n, "padding with count_include_pad = 0 (a per-position divisor)"));
+                }
+                if attr_int(n, "ceil_mode", 0) != 0 {
+                    return Err(unsupported_attr(n, "ceil_mode = 1"));
+                }
+                let (pt, pl, pb, pr) = (pads[0] as usize, pads[1] as usize, pads[2] as usize, pads[3] as usize);
+                let (kh, kw) = (k[0] as usize, k[1] as usize);
+                let oh = (xs[2] + pt + pb - kh) / strides[0] as usize + 1;
+                let ow = (xs[3] + pl + pr - kw) / strides[1] as usize + 1;
+                let (out_name, yq, lo, hi) = output_quant()?;
+                let requant = Requant {
+                    multiplier: Multiplier::new(
+                        tensors[x].q.scale as f64 / (yq.scale as f64 * (kh * kw) as f64),
+                        bits,
+                    ),
+                    out: yq,
+                    lo,
+                    hi,
+                };
+                let op = Op::AveragePool {
+                    kernel: [kh, kw],
+                    stride: [strides[0] as usize, strides[1] as usize],
+                    pads: [pt, pl, pb, pr],
+                    requant,
+                };
+                (op, vec![x], vec![1, xs[1], oh, ow], out_name, yq)
+            }
+            "Pad" => {
+                let x = act(&n.input[0])?;
+                let xs = tensors[x].shape.clone();
+                let mode = attr(n, "mode").map_or(&b"constant"[..], |a| a.s.as_slice());
+                if mode != b"constant" {
+                    return Err(unsupported_attr(n, format!("mode = {}", String::from_utf8_lossy(mode))));
+                }
+                if let Some(v) = n.input.get(2).filter(|s| !s.is_empty()) {
+                    if g.scalar_f32(n, v)? != 0.0 {
+                        return Err(unsupported_attr(n, "a non-zero constant value"));
+                    }
+                }
+                let p = g.ints(n, &n.input[1])?;
+                // [n_begin, c_begin, h_begin, w_begin, n_end, c_end, h_end, w_end]
+                if p.len() != 8 || p[0] != 0 || p[1] != 0 || p[4] != 0 || p[5] != 0 || p.iter().any(|&v| v < 0) {
+                    return Err(unsupported_attr(n, format!("pads {p:?} (non-negative, spatial only)")));
+                }
+                let pads = [p[2] as usize, p[3] as usize, p[6] as usize, p[7] as usize];
+                let (out_name, yq, _, _) = output_quant()?;
+                if yq != tensors[x].q {
+                    return Err(unsupported_attr(n, "a pad that changes the quantization"));
+                }
+                let shape = vec![1, xs[1], xs[2] + pads[0] + pads[2], xs[3] + pads[1] + pads[3]];
+                (Op::Pad { pads }, vec![x], shape, out_name, yq)
             }
             "Reshape" | "Flatten" => {
                 let x = act(&n.input[0])?;

@@ -129,6 +129,42 @@ pub fn eval_layer(model: &QuantModel, layer: &Layer, values: &[Vec<i32>]) -> Vec
                 })
                 .collect()
         }
+        Op::AveragePool { kernel, stride, pads, requant: rq } => {
+            let (c, h, w) = (x_info.shape[1], x_info.shape[2], x_info.shape[3]);
+            let (oh, ow) = (out_shape[2], out_shape[3]);
+            let mut y = vec![0i32; c * oh * ow];
+            for ch in 0..c {
+                for oy in 0..oh {
+                    for ox in 0..ow {
+                        let mut acc = 0i64;
+                        for ky in 0..kernel[0] {
+                            let iy = (oy * stride[0] + ky) as isize - pads[0] as isize;
+                            for kx in 0..kernel[1] {
+                                let ix = (ox * stride[1] + kx) as isize - pads[1] as isize;
+                                if iy >= 0 && ix >= 0 && (iy as usize) < h && (ix as usize) < w {
+                                    acc += x[(ch * h + iy as usize) * w + ix as usize] as i64 - zx;
+                                }
+                            }
+                        }
+                        y[(ch * oh + oy) * ow + ox] = requant(acc, rq, bits);
+                    }
+                }
+            }
+            y
+        }
+        Op::Pad { pads } => {
+            let (c, h, w) = (x_info.shape[1], x_info.shape[2], x_info.shape[3]);
+            let (oh, ow) = (out_shape[2], out_shape[3]);
+            let mut y = vec![x_info.q.zero_point; c * oh * ow];
+            for ch in 0..c {
+                for iy in 0..h {
+                    for ix in 0..w {
+                        y[(ch * oh + iy + pads[0]) * ow + ix + pads[1]] = x[(ch * h + iy) * w + ix];
+                    }
+                }
+            }
+            y
+        }
         Op::Reshape => x.clone(),
     }
 }

@@ -172,3 +172,25 @@ fn input_files_of_the_wrong_dtype_or_format_are_rejected() {
     let err = read_f32(&fixture("digits_int8.onnx")).err().expect("not an npy file");
     assert!(err.to_string().contains("not a .npy file"), "{err}");
 }
+
+#[test]
+fn pad_and_average_pool_match_onnxruntime() {
+    let model = import(fixture("pad_pool_int8.onnx")).unwrap();
+    assert_eq!(model.output_info().shape, vec![1, 4, 5, 5]);
+    let x = read_f32(&fixture("pad_pool_inputs.npy")).unwrap();
+    let ort = read_f32(&fixture("pad_pool_ort_int8_logits.npy")).unwrap();
+    let (max_diff, _, _) = compare(&model, &x.data, &ort.data, 2);
+    println!("pad + average pool: max |diff| vs onnxruntime {max_diff} steps");
+    assert!(max_diff <= 1, "{max_diff} steps");
+}
+
+#[test]
+fn qdq_matmul_matches_onnxruntime() {
+    let model = import(fixture("matmul_int8.onnx")).unwrap();
+    assert_eq!(model.output_info().shape, vec![1, 10]);
+    let x = read_f32(&fixture("matmul_inputs.npy")).unwrap();
+    let ort = read_f32(&fixture("matmul_ort_int8_logits.npy")).unwrap();
+    let (max_diff, agree, _) = compare(&model, &x.data, &ort.data, 2);
+    println!("QDQ MatMul: max |diff| vs onnxruntime {max_diff} steps, top-1 {agree}/2");
+    assert!(max_diff <= 1, "{max_diff} steps");
+}
