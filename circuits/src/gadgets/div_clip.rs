@@ -1,0 +1,107 @@
+//! Division by the shared denominator b = 2^(8·limbs), fused with the clamp (ReLU, ReLU6 and int8 saturation are
+//! all clamps) through the one shared table. Each unit proves, for its two inputs x1, x2:
+//!     a1·x1 + a2·x2 + K = u·b + r,   r = Σ_i 256^i (ρ_i + 128) with every ρ_i a table byte,
+//!     (u, y) a row of the clamp's tag: u ∈ [−2^clip_bits, 2^clip_bits), y = clamp(u, lo, hi).
+//! With x1 = the accumulator, x2 = the bias, a1 = a2 = a and K = b/2 + z·b this is the bias add and requantisation
+//! of a linear layer (y = clamp(floor((c·a + b/2)/b) + z)); with two activations and their own multipliers it is the
+//! residual add. All terms are bounded far below the field size, so the field equation holds over the integers and
+//! u is the floor.
+//! Unit j uses lanes [j·lpu, (j+1)·lpu): (u, y) then the remainder bytes in pairs (an odd last one pairs with a
+//! constant 0); x1, x2 sit at columns 2L + 2j, 2L + 2j + 1; a1, a2, K are parameters 3j, 3j+1, 3j+2.
+
+use halo2_proofs::halo2curves::bn256::Fr;
+use halo2_proofs::plonk::ConstraintSystem;
+
+use crate::config::{c, ModelConfig, Q};
+use crate::error::{CircuitError, Result};
+use crate::sheet::{fe, Sheet, Wire};
+use crate::table::RANGE;
+
+pub fn configure(meta: &mut ConstraintSystem<Fr>, cfg: &ModelConfig) {
+    let s = &cfg.shape;
+    let (lpu, l2, limbs) = (s.lanes_per_unit(), 2 * s.lanes(), s.limbs);
+    let b = Fr::from(1u64 << (8 * limbs));
+    meta.create_gate("div_clip", |vc| {
+        let mut q = Q { meta: vc, cfg };
+        let sel = q.f(cfg.q_res, 0);
+        (0..s.units)
+            .map(|j| {
+                let base = 2 * j * lpu;
+                let (x1, x2) = (q.a(l2 + 2 * j, 0), q.a(l2 + 2 * j + 1, 0));
+                let (a1, a2, k) = (q.p(3 * j, 0), q.p(3 * j + 1, 0), q.p(3 * j + 2, 0));
+                let u = q.a(base, 0);
+                let mut r = c(Fr::from(0));
+                for i in 0..limbs {
+                    r = r + c(Fr::from(1u64 << (8 * i))) * (q.a(base + 2 + i, 0) + c(Fr::from(128)));
+                }
+                sel.clone() * (a1 * x1 + a2 * x2 + k - u * c(b) - r)
+            })
+            .collect::<Vec<_>>()
+    });
+}
+
+/// One requantisation: inputs, multipliers, offset and clamp.
+#[derive(Clone, Copy, Debug)]
+pub struct Unit {
+    pub x1: Wire,
+    pub x2: Wire,
+    pub a1: i64,
+    pub a2: i64,
+    pub k: i128,
+    pub lo: i32,
+    pub hi: i32,
+}
+
+pub fn rows(n: usize, units: usize) -> usize {
+    n.div_ceil(units)
+}
+
+/// Lays out the units `units` per row and returns their outputs y.
+pub fn assign(sheet: &mut Sheet, layer: &str, units: &[Unit]) -> Result<Vec<Wire>> {
+    let s = sheet.cfg.shape.clone();
+    let (lpu, l2, limbs) = (s.lanes_per_unit(), 2 * s.lanes(), s.limbs);
+    let bits = 8 * limbs as u32;
+    let bound = s.clip_bound();
+    let start = sheet.alloc(rows(units.len(), s.units))?;
+    let zero = sheet.konst(0)?;
+    // Slots past the end hold the valid all-zero unit (inputs tied to 0, so every cell is still determined).
+    let pad = Unit { x1: zero, x2: zero, a1: 0, a2: 0, k: 0, lo: s.clamps[0].0, hi: s.clamps[0].1 };
+    let mut out = Vec::with_capacity(units.len());
+    for (r, chunk) in units.chunks(s.units).enumerate() {
+        let row = start + r;
+        sheet.set(sheet.cfg.q_res, row);
+        for j in 0..s.units {
+            let un = chunk.get(j).unwrap_or(&pad);
+            let v = un.a1 as i128 * un.x1.val as i128 + un.a2 as i128 * un.x2.val as i128 + un.k;
+            let u = v >> bits;
+            let rem = v - (u << bits);
+            if u < -(bound as i128) || u >= bound as i128 {
+                return Err(CircuitError::ClipRange { layer: layer.to_string(), value: u, bound });
+            }
+            let y = (u as i64).clamp(un.lo as i64, un.hi as i64);
+            let base = j * lpu;
+            sheet.copy_in(l2 + 2 * j, row, &un.x1);
+            sheet.copy_in(l2 + 2 * j + 1, row, &un.x2);
+            sheet.param(3 * j, row, fe(un.a1 as i128));
+            sheet.param(3 * j + 1, row, fe(un.a2 as i128));
+            sheet.param(3 * j + 2, row, fe(un.k));
+            sheet.tag(base, row, s.clamp_tag(un.lo, un.hi));
+            sheet.put(2 * base, row, u as i64);
+            let yw = sheet.put(2 * base + 1, row, y);
+            for i in 0..limbs {
+                let byte = ((rem >> (8 * i)) & 255) as i64 - 128;
+                sheet.put(2 * base + 2 + i, row, byte);
+            }
+            if limbs % 2 == 1 {
+                sheet.copy_in(2 * base + 2 + limbs, row, &zero);
+            }
+            for l in 1..lpu {
+                sheet.tag(base + l, row, RANGE);
+            }
+            if j < chunk.len() {
+                out.push(yw);
+            }
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,214 @@
+//! Where the layout writes: a thin layer over halo2's region (or a counter, for stats) that allocates rows,
+//! assigns cells, deduplicates constants and records public values and per-section row counts.
+
+use std::collections::HashMap;
+
+use halo2_proofs::circuit::{Cell, Region, Value};
+use halo2_proofs::halo2curves::bn256::Fr;
+use halo2_proofs::halo2curves::ff::{Field, PrimeField};
+use halo2_proofs::plonk::{Advice, Any, Column, Fixed};
+
+use crate::config::ModelConfig;
+use crate::error::{CircuitError, Result};
+
+/// An integer in the field.
+pub fn fe(v: i128) -> Fr {
+    if v >= 0 {
+        Fr::from_u128(v as u128)
+    } else {
+        -Fr::from_u128(v.unsigned_abs())
+    }
+}
+
+/// The destination of the layout's writes.
+pub trait Sink {
+    fn advice(&mut self, col: Column<Advice>, row: usize, v: Fr);
+    fn fixed(&mut self, col: Column<Fixed>, row: usize, v: Fr);
+    fn copy(&mut self, a: Cell, b: Cell);
+}
+
+/// Writes into a halo2 region (the whole circuit is one region at offset 0). `tamper` adds deltas to advice cells
+/// (column, row) as they are written — the hook the mutation tests use.
+pub struct RegionSink<'r, 'a> {
+    pub region: &'r mut Region<'a, Fr>,
+    pub tamper: &'r [(usize, usize, Fr)],
+}
+
+impl Sink for RegionSink<'_, '_> {
+    fn advice(&mut self, col: Column<Advice>, row: usize, mut v: Fr) {
+        for (c, r, d) in self.tamper {
+            if *c == col.index() && *r == row {
+                v += d;
+            }
+        }
+        self.region.assign_advice(col, row, Value::known(v));
+    }
+    fn fixed(&mut self, col: Column<Fixed>, row: usize, v: Fr) {
+        self.region.assign_fixed(col, row, v);
+    }
+    fn copy(&mut self, a: Cell, b: Cell) {
+        self.region.constrain_equal(a, b);
+    }
+}
+
+/// Counts only (circuit_stats).
+#[derive(Default)]
+pub struct CountSink {
+    pub advice: usize,
+    pub copies: usize,
+}
+
+impl Sink for CountSink {
+    fn advice(&mut self, _: Column<Advice>, _: usize, _: Fr) {
+        self.advice += 1;
+    }
+    fn fixed(&mut self, _: Column<Fixed>, _: usize, _: Fr) {}
+    fn copy(&mut self, _: Cell, _: Cell) {
+        self.copies += 1;
+    }
+}
+
+/// Records every advice cell the layout assigns (the mutation tests sample from these).
+#[derive(Default)]
+pub struct RecordSink {
+    pub cells: Vec<(usize, usize)>,
+}
+
+impl Sink for RecordSink {
+    fn advice(&mut self, col: Column<Advice>, row: usize, _: Fr) {
+        self.cells.push((col.index(), row));
+    }
+    fn fixed(&mut self, _: Column<Fixed>, _: usize, _: Fr) {}
+    fn copy(&mut self, _: Cell, _: Cell) {}
+}
+
+/// An assigned cell holding a small integer.
+#[derive(Clone, Copy, Debug)]
+pub struct Wire {
+    pub cell: Cell,
+    pub val: i64,
+}
+
+/// An assigned cell holding any field element.
+#[derive(Clone, Copy, Debug)]
+pub struct FWire {
+    pub cell: Cell,
+    pub val: Fr,
+}
+
+pub struct Sheet<'s> {
+    pub sink: &'s mut dyn Sink,
+    pub cfg: &'s ModelConfig,
+    next_row: usize,
+    konst: HashMap<[u8; 32], Cell>,
+    konst_row: usize,
+    /// Public values, in instance-column order.
+    pub public: Vec<Fr>,
+    /// Rows used per section (layer or commitment), in layout order.
+    pub sections: Vec<(String, usize)>,
+    section_start: usize,
+}
+
+impl<'s> Sheet<'s> {
+    pub fn new(sink: &'s mut dyn Sink, cfg: &'s ModelConfig) -> Self {
+        Sheet { sink, cfg, next_row: 0, konst: HashMap::new(), konst_row: 0, public: Vec::new(), sections: Vec::new(), section_start: 0 }
+    }
+
+    pub fn rows_used(&self) -> usize {
+        self.next_row
+    }
+
+    /// Closes the current section under `name`.
+    pub fn end_section(&mut self, name: &str) {
+        self.sections.push((name.to_string(), self.next_row - self.section_start));
+        self.section_start = self.next_row;
+    }
+
+    pub fn alloc(&mut self, rows: usize) -> Result<usize> {
+        let start = self.next_row;
+        self.next_row += rows;
+        let usable = self.cfg.shape.usable_rows();
+        if self.next_row > usable {
+            return Err(CircuitError::TooLarge { need: self.cfg.shape.k + 1, max: self.cfg.shape.k });
+        }
+        Ok(start)
+    }
+
+    fn cell(col: Column<Any>, row: usize) -> Cell {
+        Cell { row_offset: row, column: col }
+    }
+
+    pub fn put_f(&mut self, col: usize, row: usize, v: Fr) -> FWire {
+        let c = self.cfg.advice[col];
+        self.sink.advice(c, row, v);
+        FWire { cell: Self::cell(c.into(), row), val: v }
+    }
+
+    pub fn put(&mut self, col: usize, row: usize, v: i64) -> Wire {
+        let w = self.put_f(col, row, fe(v as i128));
+        Wire { cell: w.cell, val: v }
+    }
+
+    /// A new cell equal to `src` (copy-constrained).
+    pub fn copy_in(&mut self, col: usize, row: usize, src: &Wire) -> Wire {
+        let w = self.put(col, row, src.val);
+        self.sink.copy(src.cell, w.cell);
+        w
+    }
+
+    pub fn copy_in_f(&mut self, col: usize, row: usize, src: &FWire) -> FWire {
+        let w = self.put_f(col, row, src.val);
+        self.sink.copy(src.cell, w.cell);
+        w
+    }
+
+    pub fn equal(&mut self, a: Cell, b: Cell) {
+        self.sink.copy(a, b);
+    }
+
+    pub fn fixed(&mut self, col: Column<Fixed>, row: usize, v: Fr) {
+        if v != Fr::ZERO {
+            self.sink.fixed(col, row, v);
+        }
+    }
+
+    pub fn set(&mut self, sel: Column<Fixed>, row: usize) {
+        self.sink.fixed(sel, row, Fr::ONE);
+    }
+
+    pub fn param(&mut self, i: usize, row: usize, v: Fr) {
+        self.fixed(self.cfg.params[i], row, v);
+    }
+
+    pub fn tag(&mut self, lane: usize, row: usize, tag: u64) {
+        self.fixed(self.cfg.tags[lane], row, Fr::from(tag));
+    }
+
+    /// The constants-column cell holding `v` (one per distinct value).
+    pub fn konst_f(&mut self, v: Fr) -> Result<Cell> {
+        let key = v.to_repr();
+        if let Some(c) = self.konst.get(&key) {
+            return Ok(*c);
+        }
+        if self.konst_row >= self.cfg.shape.usable_rows() {
+            return Err(CircuitError::TooLarge { need: self.cfg.shape.k + 1, max: self.cfg.shape.k });
+        }
+        let row = self.konst_row;
+        self.konst_row += 1;
+        self.sink.fixed(self.cfg.konst, row, v);
+        let c = Self::cell(self.cfg.konst.into(), row);
+        self.konst.insert(key, c);
+        Ok(c)
+    }
+
+    pub fn konst(&mut self, v: i64) -> Result<Wire> {
+        Ok(Wire { cell: self.konst_f(fe(v as i128))?, val: v })
+    }
+
+    /// Exposes a cell as the next public (instance) value.
+    pub fn publish(&mut self, cell: Cell, v: Fr) {
+        let row = self.public.len();
+        self.public.push(v);
+        self.sink.copy(cell, Self::cell(self.cfg.instance.into(), row));
+    }
+}

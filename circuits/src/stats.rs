@@ -1,0 +1,83 @@
+//! `circuit_stats`: the circuit's size for a model and visibility — rows per section, columns, lookups, k and an
+//! estimate of the prover's peak memory — from the planned shape alone (no keygen, no witness).
+
+use halo2_proofs::halo2curves::bn256::Fr;
+use halo2_proofs::plonk::ConstraintSystem;
+use zkinfer_import::QuantModel;
+
+use crate::config::ModelConfig;
+use crate::error::Result;
+use crate::model::Visibility;
+use crate::shape::{plan, section_rows, Shape};
+
+#[derive(Clone, Debug)]
+pub struct CircuitStats {
+    pub shape: Shape,
+    pub k: u32,
+    /// Rows the layout uses (the table and constants live in fixed columns alongside).
+    pub rows: usize,
+    pub advice_columns: usize,
+    pub fixed_columns: usize,
+    pub instance_columns: usize,
+    pub lookups: usize,
+    /// Permutation (copy-constraint) columns.
+    pub permutation_columns: usize,
+    pub gates: usize,
+    pub degree: usize,
+    pub table_rows: usize,
+    /// (section, rows): commitments and one entry per layer.
+    pub sections: Vec<(String, usize)>,
+    /// Estimated peak resident memory of proving, bytes.
+    pub prove_memory: u64,
+    /// Estimated peak resident memory of setup (keygen), bytes.
+    pub setup_memory: u64,
+}
+
+impl CircuitStats {
+    /// 2^k × columns, the figure papers quote as the circuit's size.
+    pub fn cells(&self) -> u64 {
+        (1u64 << self.k) * (self.advice_columns + self.fixed_columns + self.instance_columns) as u64
+    }
+}
+
+pub fn stats_for_shape(model: &QuantModel, vis: &Visibility, shape: Shape) -> CircuitStats {
+    let mut cs = ConstraintSystem::<Fr>::default();
+    let _ = ModelConfig::configure(&mut cs, shape.clone());
+    let sections = section_rows(model, vis, &shape);
+    let rows = sections.iter().map(|s| s.1).sum();
+    let n = 1u64 << shape.k;
+    let degree = cs.degree();
+    let perm = cs.permutation().get_columns().len();
+    let lookups = cs.lookups().len();
+    let (adv, fixed) = (cs.num_advice_columns(), cs.num_fixed_columns());
+    // Committed per-row polynomials (advice, lookup A'/S'/Z, permutation Z) in Lagrange and coefficient form,
+    // plus the proving key (fixed values+polys, permutation sigmas), plus a few extended-coset work buffers.
+    let perm_z = perm.div_ceil(degree - 2);
+    let committed = (adv + 3 * lookups + perm_z) as u64;
+    let key = (2 * fixed + 2 * perm) as u64;
+    let prove_memory = 32 * n * (2 * committed + key + 12);
+    // Keygen: the key, the permutation's union-find (≈ 24 B per cell of each permutation column) and the fixed
+    // columns' values during synthesis.
+    let setup_memory = 32 * n * (key + fixed as u64) + 24 * n * perm as u64;
+    CircuitStats {
+        k: shape.k,
+        rows,
+        advice_columns: adv,
+        fixed_columns: fixed,
+        instance_columns: cs.num_instance_columns(),
+        lookups,
+        permutation_columns: perm,
+        gates: cs.gates().iter().map(|g| g.polynomials().len()).sum(),
+        degree,
+        table_rows: shape.table_rows(),
+        sections,
+        prove_memory,
+        setup_memory,
+        shape,
+    }
+}
+
+/// Size of the circuit for `model` with `vis`, planned but not built.
+pub fn circuit_stats(model: &QuantModel, vis: &Visibility) -> Result<CircuitStats> {
+    Ok(stats_for_shape(model, vis, plan(model, vis)?))
+}

@@ -1,0 +1,79 @@
+//! Per layer: MockProver accepts the honest witness and the circuit's output equals the integer reference bit for
+//! bit (checked in `common::check`), under several visibilities. Each layer exercises its gadgets (dot, adder,
+//! division-and-clip, byte store, bias compose, Poseidon).
+
+mod common;
+use common::*;
+
+#[test]
+fn conv_standard_stride_padding() {
+    let mut b = Builder::new(1, &[1, 3, 7, 7], 5);
+    b.conv(0, 5, 3, 2, 1, 1, true);
+    let x = b.input();
+    check(b.finish(), x, HIDDEN);
+}
+
+#[test]
+fn conv_depthwise() {
+    let mut b = Builder::new(2, &[1, 6, 6, 6], -7);
+    b.conv(0, 6, 3, 1, 1, 6, true);
+    let x = b.input();
+    check(b.finish(), x, ALL_HIDDEN);
+}
+
+#[test]
+fn conv_pointwise() {
+    let mut b = Builder::new(3, &[1, 12, 4, 4], -128);
+    b.conv(0, 20, 1, 1, 0, 1, false);
+    let x = b.input();
+    check(b.finish(), x, PUBLIC);
+}
+
+#[test]
+fn fully_connected_after_flatten() {
+    let mut b = Builder::new(4, &[1, 2, 3, 3], 0);
+    let f = b.flatten(0);
+    b.gemm(f, 7);
+    let x = b.input();
+    check(b.finish(), x, HIDDEN);
+}
+
+#[test]
+fn residual_add() {
+    let mut b = Builder::new(5, &[1, 4, 3, 3], 9);
+    let c = b.conv(0, 4, 1, 1, 0, 1, false);
+    b.add(0, c);
+    let x = b.input();
+    check(b.finish(), x, HIDDEN);
+}
+
+#[test]
+fn global_average_pool() {
+    let mut b = Builder::new(6, &[1, 5, 5, 5], -3);
+    b.gap(0);
+    let x = b.input();
+    check(b.finish(), x, ALL_HIDDEN);
+}
+
+#[test]
+fn average_pool_with_padding() {
+    let mut b = Builder::new(7, &[1, 3, 6, 6], 11);
+    b.avg_pool(0, 3, 2, 1);
+    let x = b.input();
+    check(b.finish(), x, PUBLIC);
+}
+
+#[test]
+fn pad_then_conv() {
+    let mut b = Builder::new(8, &[1, 2, 4, 4], -20);
+    let p = b.pad(0, 1);
+    b.conv(p, 3, 3, 1, 0, 1, true);
+    let x = b.input();
+    check(b.finish(), x, HIDDEN);
+}
+
+#[test]
+fn inverted_residual_block() {
+    let (m, x) = inverted_residual(9, 4, 5, 6);
+    check(m, x, HIDDEN);
+}
