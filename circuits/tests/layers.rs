@@ -77,3 +77,20 @@ fn inverted_residual_block() {
     let (m, x) = inverted_residual(9, 4, 5, 6);
     check(m, x, HIDDEN);
 }
+
+#[test]
+fn grouped_conv_is_refused_by_name() {
+    let mut b = Builder::new(10, &[1, 4, 4, 4], 0);
+    b.conv(0, 4, 3, 1, 1, 2, false);
+    let x = b.input();
+    let err = zkinfer_circuits::ModelCircuit::new(b.finish(), x, HIDDEN).unwrap_err().to_string();
+    assert!(err.contains("conv0") && err.contains("groups = 2"), "{err}");
+}
+
+#[test]
+fn wrong_input_length_is_refused() {
+    let mut b = Builder::new(12, &[1, 2, 3, 3], 0);
+    b.gap(0);
+    let err = zkinfer_circuits::ModelCircuit::new(b.finish(), vec![0; 5], HIDDEN).unwrap_err().to_string();
+    assert!(err.contains("5 values") && err.contains("18"), "{err}");
+}

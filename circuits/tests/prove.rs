@@ -1,0 +1,39 @@
+//! A real proof of the digits model (hidden weights and input) from our prover, accepted by halo2-axiom's stock
+//! verifier, and rejected when the claimed output changes.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use halo2_proofs::halo2curves::bn256::{Bn256, Fr};
+use halo2_proofs::plonk::{keygen_pk, keygen_vk};
+use halo2_proofs::poly::kzg::commitment::ParamsKZG;
+use rand_chacha::ChaCha8Rng;
+use rand_core::SeedableRng;
+use zkinfer_backend::engine::cpu::CpuEngine;
+use zkinfer_backend::plonk::prove_blake2b;
+use zkinfer_backend::stock_hook::{verify_stock, EngineParams};
+use zkinfer_circuits::{ModelCircuit, Visibility};
+
+#[test]
+fn digits_proof_verifies_with_stock_verifier() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../model-import/fixtures");
+    let model = Arc::new(zkinfer_import::import(dir.join("digits_int8.onnx")).unwrap());
+    let x = zkinfer_import::npy::read_f32(dir.join("digits_test_x.npy").to_str().unwrap()).unwrap();
+    let per: usize = model.input().shape.iter().product();
+    let input = zkinfer_import::reference::quantize_input(&x.data[..per], model.input().q);
+    let circuit = ModelCircuit::new(model, input, Visibility::HIDDEN_WEIGHTS_AND_INPUT).unwrap();
+    let k = circuit.k();
+    let t = std::time::Instant::now();
+    let params = EngineParams::new(ParamsKZG::<Bn256>::setup(k, ChaCha8Rng::seed_from_u64(1)), Arc::new(CpuEngine::new())).unwrap();
+    let vk = keygen_vk(params.stock(), &circuit).unwrap();
+    let pk = keygen_pk(params.stock(), vk, &circuit).unwrap();
+    let setup = t.elapsed();
+    let instances = circuit.instances().unwrap();
+    let t = std::time::Instant::now();
+    let (proof, _) = prove_blake2b(&params, &pk, &circuit, &[&instances], ChaCha8Rng::seed_from_u64(2)).unwrap();
+    println!("digits: k = {k}, setup {setup:?}, prove {:?}, proof {} bytes", t.elapsed(), proof.len());
+    verify_stock(params.stock(), pk.get_vk(), &[&instances], &proof).expect("stock verifier accepts our proof");
+    let mut wrong = instances.clone();
+    *wrong.last_mut().unwrap() += Fr::from(1);
+    assert!(verify_stock(params.stock(), pk.get_vk(), &[&wrong], &proof).is_err());
+}
