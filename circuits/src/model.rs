@@ -129,21 +129,13 @@ fn commit_stream(sheet: &mut Sheet, name: &str, vals: &[i64], link: Option<&[Wir
     let (cells, elems) = byte_store::assign(sheet, vals, link)?;
     sheet.end_section(&format!("{name}: byte store"));
     if let Some(salt) = salt {
-        let mut all = vec![FWire { cell: sheet.put_salt(salt)?, val: salt }];
+        let mut all = vec![sheet.put_free(salt)?];
         all.extend(elems);
         let h = poseidon::chain(sheet, vals.len() as u64, &all)?;
         sheet.publish(h.cell, h.val);
         sheet.end_section(&format!("{name}: poseidon"));
     }
     Ok(cells)
-}
-
-impl Sheet<'_> {
-    /// A free advice cell for a salt, in the last column of the next row (a row of its own).
-    fn put_salt(&mut self, salt: Fr) -> Result<halo2_proofs::circuit::Cell> {
-        let row = self.alloc(1)?;
-        Ok(self.put_f(self.cfg.shape.width - 1, row, salt).cell)
-    }
 }
 
 fn build(sheet: &mut Sheet, c: &ModelCircuit) -> Result<Vec<i32>> {
@@ -265,15 +257,11 @@ impl Circuit<Fr> for ModelCircuit {
                 let mut sink = RegionSink { region: &mut region, tamper: &self.tamper };
                 let mut sheet = Sheet::new(&mut sink, &config);
                 build(&mut sheet, self).map_err(|e| {
-                    tracing_error(&e);
+                    eprintln!("zkinfer-circuits: synthesis failed: {e}");
                     Error::Synthesis
                 })?;
                 Ok(())
             },
         )
     }
-}
-
-fn tracing_error(e: &CircuitError) {
-    eprintln!("zkinfer-circuits: synthesis failed: {e}");
 }

@@ -6,6 +6,7 @@ use zkinfer_import::QuantModel;
 
 use crate::commit::PACK;
 use crate::error::{CircuitError, Result};
+use crate::gadgets;
 use crate::model::Visibility;
 use crate::poseidon;
 
@@ -98,7 +99,7 @@ pub fn dot_plan(op: &Op, out_shape: &[usize], n: usize, m: usize) -> (usize, boo
     match op {
         Op::Conv { weight_shape, groups, .. } => {
             let [co, cig, kh, kw] = *weight_shape;
-            let k = (cig * kh * kw).div_ceil(n);
+            let k = gadgets::dot::rows(cig * kh * kw, n);
             let p = out_shape[2] * out_shape[3];
             let share_w = co * p.div_ceil(m) * k;
             if *groups == 1 {
@@ -109,7 +110,7 @@ pub fn dot_plan(op: &Op, out_shape: &[usize], n: usize, m: usize) -> (usize, boo
             }
             (share_w, true)
         }
-        Op::Gemm { out_features, in_features, .. } => (out_features.div_ceil(m) * in_features.div_ceil(n), false),
+        Op::Gemm { out_features, in_features, .. } => (out_features.div_ceil(m) * gadgets::dot::rows(*in_features, n), false),
         _ => (0, false),
     }
 }
@@ -117,14 +118,15 @@ pub fn dot_plan(op: &Op, out_shape: &[usize], n: usize, m: usize) -> (usize, boo
 /// Rows of each layer and of each commitment section for a shape, in layout order.
 pub fn section_rows(model: &QuantModel, vis: &Visibility, s: &Shape) -> Vec<(String, usize)> {
     let mut out = Vec::new();
-    let store = |bytes: usize| bytes.div_ceil(PACK) * (PACK / s.store_bytes_per_row());
-    // +1 row for the salt cell of inputs and outputs (weights use the constant 0).
-    let hash = |bytes: usize| poseidon::chain_blocks(1 + bytes.div_ceil(PACK)).div_ceil(s.bands()) * rows_per_perm();
+    let store = |bytes: usize| gadgets::byte_store::rows(bytes, s.store_bytes_per_row());
+    // The chain hashes the salt then the packed elements; inputs and outputs add one row for the salt cell (the
+    // weights' salt is the constant 0).
+    let hash = |bytes: usize| gadgets::poseidon::rows(poseidon::chain_blocks(1 + bytes.div_ceil(PACK)), s.bands());
     if vis.hide_weights {
         let (w, b) = weight_counts(model);
         let bytes = w + 4 * b;
         out.push(("weights: byte store".into(), store(bytes)));
-        out.push(("weights: bias compose".into(), b.div_ceil(s.bias_groups())));
+        out.push(("weights: bias compose".into(), gadgets::bias::rows(b, s.bias_groups())));
         out.push(("weights: poseidon".into(), hash(bytes)));
     }
     let inp: usize = model.input().shape.iter().product();
@@ -135,15 +137,15 @@ pub fn section_rows(model: &QuantModel, vis: &Visibility, s: &Shape) -> Vec<(Str
     for l in &model.layers {
         let o = &model.tensors[l.output].shape;
         let outs: usize = o.iter().product();
-        let resc = outs.div_ceil(s.units);
+        let resc = gadgets::div_clip::rows(outs, s.units);
         let rows = match &l.op {
             Op::Conv { .. } | Op::Gemm { .. } => dot_plan(&l.op, o, s.dot_n, s.dot_m).0 + resc,
             Op::Add { .. } => resc,
             Op::GlobalAveragePool { .. } => {
                 let x = &model.tensors[l.inputs[0]].shape;
-                outs * (x[2] * x[3]).div_ceil(s.adder_width()) + resc
+                outs * gadgets::adder::rows(x[2] * x[3], s.adder_width()) + resc
             }
-            Op::AveragePool { kernel, .. } => outs * (kernel[0] * kernel[1]).div_ceil(s.adder_width()) + resc,
+            Op::AveragePool { kernel, .. } => outs * gadgets::adder::rows(kernel[0] * kernel[1], s.adder_width()) + resc,
             Op::Pad { .. } | Op::Reshape => 0,
         };
         out.push((l.name.clone(), rows));

@@ -149,6 +149,12 @@ impl<'s> Sheet<'s> {
         Wire { cell: w.cell, val: v }
     }
 
+    /// A witness cell no gate reads (a salt), alone in the last column of a fresh row.
+    pub fn put_free(&mut self, v: Fr) -> Result<FWire> {
+        let row = self.alloc(1)?;
+        Ok(self.put_f(self.cfg.shape.width - 1, row, v))
+    }
+
     /// A new cell equal to `src` (copy-constrained).
     pub fn copy_in(&mut self, col: usize, row: usize, src: &Wire) -> Wire {
         let w = self.put(col, row, src.val);

@@ -20,8 +20,7 @@ pub fn configure(meta: &mut ConstraintSystem<Fr>, cfg: &ModelConfig) {
             let tau = q.f(cfg.tags[lane], 0);
             let a = q.a(2 * lane, 0);
             let b = q.a(2 * lane + 1, 0);
-            let t = [q.f(cfg.table[0], 0), q.f(cfg.table[1], 0), q.f(cfg.table[2], 0)];
-            let [t0, t1, t2] = t;
+            let [t0, t1, t2] = cfg.table.map(|col| q.f(col, 0));
             vec![(tau.clone(), t0), (tau.clone() * a, t1), (tau * b, t2)]
         });
     }

@@ -5,7 +5,7 @@
 
 use zkinfer_import::ir::{Layer, Op, QuantModel};
 
-use super::linear_unit;
+use super::{linear_unit, window};
 use crate::error::{CircuitError, Result};
 use crate::gadgets::{div_clip, dot};
 use crate::shape::dot_plan;
@@ -27,24 +27,12 @@ pub fn assign(sheet: &mut Sheet, model: &QuantModel, layer: &Layer, x: &[Wire], 
     let zw = *weight_zero_point as i64;
     let pad_x = sheet.konst(zx)?;
     let co_g = co / groups;
-    // The receptive field of output (oc, pixel) as input cells, in the weights' (icg, ky, kx) order.
-    let patch = |oc: usize, p: usize| -> Vec<Wire> {
-        let (oy, ox) = (p / ow, p % ow);
-        let g = oc / co_g;
+    // The receptive field of output (group g, pixel) as input cells, in the weights' (icg, ky, kx) order.
+    let patch = |g: usize, p: usize| -> Vec<Wire> {
         let mut v = Vec::with_capacity(cig * kh * kw);
         for icg in 0..cig {
             let ic = g * cig + icg;
-            for ky in 0..kh {
-                for kx in 0..kw {
-                    let iy = (oy * stride[0] + ky) as isize - pads[0] as isize;
-                    let ix = (ox * stride[1] + kx) as isize - pads[1] as isize;
-                    v.push(if iy < 0 || ix < 0 || iy >= h as isize || ix >= wd as isize {
-                        pad_x
-                    } else {
-                        x[(ic * h + iy as usize) * wd + ix as usize]
-                    });
-                }
-            }
+            window(&x[ic * h * wd..(ic + 1) * h * wd], (h, wd), (p / ow, p % ow), [kh, kw], *stride, *pads, pad_x, &mut v);
         }
         v
     };
@@ -54,10 +42,15 @@ pub fn assign(sheet: &mut Sheet, model: &QuantModel, layer: &Layer, x: &[Wire], 
     let mut acc = vec![None; co * pixels];
     let (_, share_w) = dot_plan(&layer.op, out, sheet.cfg.shape.dot_n, m);
     if share_w {
+        // Every output channel of a group reads the same patches: build them once per group.
+        let mut patches: Vec<Vec<Wire>> = Vec::new();
         for oc in 0..co {
+            if oc % co_g == 0 {
+                patches = (0..pixels).map(|p| patch(oc / co_g, p)).collect();
+            }
             let s = wrow(oc);
             for p0 in (0..pixels).step_by(m) {
-                let ts: Vec<Vec<Wire>> = (p0..(p0 + m).min(pixels)).map(|p| patch(oc, p)).collect();
+                let ts: Vec<Vec<Wire>> = patches[p0..(p0 + m).min(pixels)].to_vec();
                 for (j, a) in dot::assign(sheet, &s, &ts, zw, zx)?.into_iter().enumerate() {
                     acc[oc * pixels + p0 + j] = Some(a);
                 }

@@ -22,17 +22,8 @@ pub fn assign(sheet: &mut Sheet, model: &QuantModel, layer: &Layer, x: &[Wire]) 
                 for oy in 0..out[2] {
                     for ox in 0..out[3] {
                         let mut win = Vec::new();
-                        for ky in 0..kernel[0] {
-                            for kx in 0..kernel[1] {
-                                let iy = (oy * stride[0] + ky) as isize - pads[0] as isize;
-                                let ix = (ox * stride[1] + kx) as isize - pads[1] as isize;
-                                win.push(if iy < 0 || ix < 0 || iy >= h as isize || ix >= w as isize {
-                                    pad
-                                } else {
-                                    x[(ch * h + iy as usize) * w + ix as usize]
-                                });
-                            }
-                        }
+                        let plane = &x[ch * h * w..(ch + 1) * h * w];
+                        super::window(plane, (h, w), (oy, ox), *kernel, *stride, *pads, pad, &mut win);
                         v.push(win);
                     }
                 }
