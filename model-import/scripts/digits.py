@@ -13,6 +13,8 @@ import os
 
 import numpy as np
 import onnx
+
+import input_meta
 from onnx import TensorProto, helper, numpy_helper
 import onnxruntime as ort
 from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
@@ -177,6 +179,8 @@ def main():
     quantize_static(fp32, int8, Calibration(x[tr][:200]), quant_format=QuantFormat.QDQ,
                     activation_type=QuantType.QInt8, weight_type=QuantType.QInt8,
                     extra_options={"WeightSymmetric": True, "ActivationSymmetric": False})
+    # Images: grayscale, ink bright, scaled to [0, 1] like digits' 0..16 / 16.
+    input_meta.tag(int8, "gray", [0.0], [1.0])
     np.save(os.path.join(args.out, "digits_test_x.npy"), x[test])
     np.save(os.path.join(args.out, "digits_test_y.npy"), y[test])
     # onnxruntime's outputs of the int8 model (dequantized logits), the oracle for the integer reference.

@@ -14,6 +14,8 @@ import tempfile
 
 import numpy as np
 import onnx
+
+import input_meta
 from onnx import TensorProto, helper, numpy_helper
 from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 
@@ -133,6 +135,7 @@ def main():
         quantize_static(fp32, int8, Calibration(args.resolution, args.calibration, args.seed),
                         quant_format=QuantFormat.QDQ, activation_type=QuantType.QInt8, weight_type=QuantType.QInt8,
                         extra_options={"WeightSymmetric": True, "ActivationSymmetric": False})
+    input_meta.tag(int8, "rgb", [0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
     # Two seeded inputs and onnxruntime's outputs of the int8 model, the oracle for the integer reference.
     import onnxruntime as ort
     rng = np.random.default_rng(args.seed + 1)

@@ -123,6 +123,9 @@ pub struct QuantModel {
     pub output: usize,
     /// b = 2^denominator_bits, shared by every multiplier.
     pub denominator_bits: u32,
+    /// The ONNX file's `metadata_props` (key, value), e.g. how images are normalised for the input (see
+    /// [`QuantModel::meta`]). Not part of any commitment: it only guides input preparation.
+    pub metadata: Vec<(String, String)>,
 }
 
 impl QuantModel {
@@ -131,6 +134,11 @@ impl QuantModel {
     }
     pub fn output_info(&self) -> &TensorInfo {
         &self.tensors[self.output]
+    }
+
+    /// The value of one `metadata_props` key.
+    pub fn meta(&self, key: &str) -> Option<&str> {
+        self.metadata.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
     /// Multiply-accumulates of one inference.

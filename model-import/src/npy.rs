@@ -59,10 +59,38 @@ pub fn read_f32(path: &str) -> Result<Array<f32>> {
     Ok(Array { shape, data })
 }
 
+/// The array's dtype as NumPy writes it (`<f4`, `|i1`, …) and its shape, without reading the data.
+pub fn describe(path: &str) -> Result<(String, Vec<usize>)> {
+    let bytes = std::fs::read(path).map_err(|e| bad(path, e.to_string()))?;
+    let (descr, shape, _) = header(path, &bytes)?;
+    Ok((descr, shape))
+}
+
+/// Reads an int8 array (already-quantized model inputs).
+pub fn read_i8(path: &str) -> Result<Array<i8>> {
+    let bytes = std::fs::read(path).map_err(|e| bad(path, e.to_string()))?;
+    let (descr, shape, off) = header(path, &bytes)?;
+    if descr != "|i1" {
+        return Err(bad(path, format!("dtype {descr} (int8 expected)")));
+    }
+    let n: usize = shape.iter().product();
+    let data = chunks(path, &bytes[off..], 1, n)?.map(|c| c[0] as i8).collect();
+    Ok(Array { shape, data })
+}
+
 /// Reads an int64 array (labels).
 pub fn read_i64(path: &str) -> Result<Array<i64>> {
     let bytes = std::fs::read(path).map_err(|e| bad(path, e.to_string()))?;
-    let (descr, shape, off) = header(path, &bytes)?;
+    parse_i64(path, &bytes)
+}
+
+/// [`read_i64`] from the file's bytes (data bundled into a binary).
+pub fn read_i64_bytes(bytes: &[u8]) -> Result<Array<i64>> {
+    parse_i64("(bundled)", bytes)
+}
+
+fn parse_i64(path: &str, bytes: &[u8]) -> Result<Array<i64>> {
+    let (descr, shape, off) = header(path, bytes)?;
     if descr != "<i8" {
         return Err(bad(path, format!("dtype {descr} (int64 expected)")));
     }

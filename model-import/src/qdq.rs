@@ -123,7 +123,9 @@ pub fn import(path: &Path, denominator_bits: u32) -> Result<QuantModel> {
         .proto_model_for_path(path)
         .map_err(|e| unreadable(format!("{e:#}")))?;
     let graph = proto.graph.as_ref().ok_or_else(|| unreadable("the model has no graph".into()))?;
-    import_graph(graph, denominator_bits)
+    let mut model = import_graph(graph, denominator_bits)?;
+    model.metadata = proto.metadata_props.iter().map(|e| (e.key.clone(), e.value.clone())).collect();
+    Ok(model)
 }
 
 fn import_graph(graph: &pb::GraphProto, bits: u32) -> Result<QuantModel> {
@@ -525,6 +527,7 @@ fn import_graph(graph: &pb::GraphProto, bits: u32) -> Result<QuantModel> {
         layers,
         output,
         denominator_bits: bits,
+        metadata: Vec::new(),
     })
 }
 

@@ -107,9 +107,10 @@ pub struct ProveStats {
 }
 
 impl ProveStats {
-    fn lap(&mut self, name: &'static str, since: &mut std::time::Instant) {
+    fn lap(&mut self, name: &'static str, since: &mut std::time::Instant, on_phase: &mut dyn FnMut(&'static str)) {
         let now = std::time::Instant::now();
         self.phases.push((name, now - *since));
+        on_phase(name);
         tracing::debug!("prove: {name} {:.3} s", (now - *since).as_secs_f64());
         *since = now;
     }
@@ -134,14 +135,43 @@ where
     prove_with_stats(params, pk, circuit, instances, rng, transcript).map(|_| ())
 }
 
+/// The prover's phases in the order they finish (what [`prove_observed`] reports, and [`ProveStats`] times).
+pub const PHASES: [&str; 7] = [
+    "witness + advice commitments",
+    "lookup permuted columns",
+    "permutation + lookup products",
+    "to coefficients (INTT)",
+    "quotient h(X) + commitments",
+    "evaluations",
+    "SHPLONK multi-open",
+];
+
 /// [`prove`], also returning the time spent in each phase.
 pub fn prove_with_stats<C, E, T>(
     params: &EngineParams,
     pk: &ProvingKey<G1Affine>,
     circuit: &C,
     instances: &[&[Fr]],
+    rng: impl RngCore,
+    transcript: &mut T,
+) -> Result<ProveStats, ProveError>
+where
+    C: Circuit<Fr>,
+    E: EncodedChallenge<G1Affine>,
+    T: TranscriptWrite<G1Affine, E>,
+{
+    prove_observed(params, pk, circuit, instances, rng, transcript, &mut |_| {})
+}
+
+/// [`prove_with_stats`], calling `on_phase` with each entry of [`PHASES`] as it finishes (progress bars).
+pub fn prove_observed<C, E, T>(
+    params: &EngineParams,
+    pk: &ProvingKey<G1Affine>,
+    circuit: &C,
+    instances: &[&[Fr]],
     mut rng: impl RngCore,
     transcript: &mut T,
+    on_phase: &mut dyn FnMut(&'static str),
 ) -> Result<ProveStats, ProveError>
 where
     C: Circuit<Fr>,
@@ -239,7 +269,7 @@ where
     for c in ctx.commit_lagrange(&advice_refs)? {
         transcript.write_point(c)?;
     }
-    stats.lap("witness + advice commitments", &mut t);
+    stats.lap("witness + advice commitments", &mut t, on_phase);
     ctx.challenges = (0..cs.num_challenges())
         .map(|_| *transcript.squeeze_challenge_scalar::<()>())
         .collect();
@@ -259,7 +289,7 @@ where
         transcript.write_point(c)?;
     }
 
-    stats.lap("lookup permuted columns", &mut t);
+    stats.lap("lookup permuted columns", &mut t, on_phase);
     // Permutation products.
     let beta = *transcript.squeeze_challenge_scalar::<()>();
     let gamma = *transcript.squeeze_challenge_scalar::<()>();
@@ -276,7 +306,7 @@ where
         transcript.write_point(c)?;
     }
 
-    stats.lap("permutation + lookup products", &mut t);
+    stats.lap("permutation + lookup products", &mut t, on_phase);
     // Vanishing argument: random polynomial.
     let random_poly = vanishing::random_poly(n, rng);
     transcript.write_point(ctx.commit_coeff(&[&random_poly])?[0])?;
@@ -292,7 +322,7 @@ where
         lookup_polys.push([ctx.to_coeff(p.permuted_input)?, ctx.to_coeff(p.permuted_table)?, ctx.to_coeff(z)?]);
     }
 
-    stats.lap("to coefficients (INTT)", &mut t);
+    stats.lap("to coefficients (INTT)", &mut t, on_phase);
     // Quotient.
     let layout = Layout::full(&ctx, perm_z.len());
     let program = quotient::numerator_program(&ctx, &layout, perm_z.len(), &Challenges { theta, beta, gamma })?;
@@ -323,7 +353,7 @@ where
         transcript.write_point(c)?;
     }
 
-    stats.lap("quotient h(X) + commitments", &mut t);
+    stats.lap("quotient h(X) + commitments", &mut t, on_phase);
     // Evaluations at x.
     let x = *transcript.squeeze_challenge_scalar::<()>();
     let xn = x.pow_vartime([n as u64]);
@@ -359,7 +389,7 @@ where
         write(transcript, s, x)?;
     }
 
-    stats.lap("evaluations", &mut t);
+    stats.lap("evaluations", &mut t, on_phase);
     // Multi-opening, queries in the verifier's order.
     let h_x = vanishing::combine_pieces(&pieces, xn, n);
     let mut polys: Vec<&[Fr]> = Vec::new();
@@ -403,7 +433,7 @@ where
     q(polys.len(), x);
     polys.push(&random_poly);
     shplonk::open(&ctx, &polys, &queries, transcript)?;
-    stats.lap("SHPLONK multi-open", &mut t);
+    stats.lap("SHPLONK multi-open", &mut t, on_phase);
     Ok(stats)
 }
 
@@ -415,8 +445,20 @@ pub fn prove_blake2b<C: Circuit<Fr>>(
     instances: &[&[Fr]],
     rng: impl RngCore,
 ) -> Result<(Vec<u8>, ProveStats), ProveError> {
+    prove_blake2b_observed(params, pk, circuit, instances, rng, &mut |_| {})
+}
+
+/// [`prove_blake2b`] with a phase observer (see [`prove_observed`]).
+pub fn prove_blake2b_observed<C: Circuit<Fr>>(
+    params: &EngineParams,
+    pk: &ProvingKey<G1Affine>,
+    circuit: &C,
+    instances: &[&[Fr]],
+    rng: impl RngCore,
+    on_phase: &mut dyn FnMut(&'static str),
+) -> Result<(Vec<u8>, ProveStats), ProveError> {
     use halo2_proofs::transcript::{Blake2bWrite, Challenge255, TranscriptWriterBuffer};
     let mut transcript = Blake2bWrite::<_, G1Affine, Challenge255<_>>::init(Vec::new());
-    let stats = prove_with_stats(params, pk, circuit, instances, rng, &mut transcript)?;
+    let stats = prove_observed(params, pk, circuit, instances, rng, &mut transcript, on_phase)?;
     Ok((transcript.finalize(), stats))
 }
