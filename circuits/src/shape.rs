@@ -24,7 +24,7 @@ pub fn rows_per_perm() -> usize {
     2 * p.full_rounds + p.partial_rounds + 1
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Shape {
     /// Advice columns.
     pub width: usize,

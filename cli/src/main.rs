@@ -1,22 +1,30 @@
 //! `zkinfer` — prove quantized CNN inference with halo2 (KZG over BN254).
 //!
-//! Subcommands available so far:
-//! - `engines`: which proving engines this build and machine offer.
-//! - `selftest`: setup (dev SRS), prove and verify a real circuit end to end with zkinfer's prover (or the stock
-//!   one) on the selected engine, with the stock halo2-axiom verifier as the judge.
+//! `inspect` (size and memory before any work), `setup` (keys), `prove`, `verify`, `commit` (native commitments),
+//! `demo` (the whole flow on the bundled digits model), `engines`, `selftest`. Every failure exits non-zero with
+//! `error: …` on stderr; output files are written atomically.
 
+mod atomic;
+mod commands;
+mod encoding;
+mod input;
+mod keys;
+mod model_file;
+mod proof_file;
+mod ui;
+mod visibility;
+
+use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::{Parser, Subcommand};
-use halo2_proofs::plonk::{keygen_pk, keygen_vk, Circuit};
-use halo2_proofs::poly::kzg::commitment::ParamsKZG;
-use rand_chacha::ChaCha20Rng;
-use rand_core::SeedableRng;
-use zkinfer_backend::demo_circuit::DotProductCircuit;
-use zkinfer_backend::stock_hook::{prove_stock_with_engine, verify_stock, EngineParams};
-use zkinfer_backend::{plonk, select_engine, Bn256, EngineKind};
+use serde::Serialize;
+use zkinfer_backend::EngineKind;
+
+use commands::prove::ProverKind;
+use commands::{commit, demo, inspect, prove, selftest, setup, verify};
+use ui::Ui;
 
 #[derive(Parser)]
 #[command(name = "zkinfer", version, about = "Zero-knowledge proofs of quantized CNN inference (halo2, KZG/BN254)")]
@@ -27,27 +35,110 @@ struct Cli {
     /// Only errors on stderr.
     #[arg(short, long, global = true)]
     quiet: bool,
+    /// Print the result as one JSON object on stdout (progress stays off).
+    #[arg(long, global = true)]
+    json: bool,
     #[command(subcommand)]
     command: Command,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-enum ProverKind {
-    Zkinfer,
-    Stock,
-}
-
 #[derive(Subcommand)]
 enum Command {
+    /// Layers, MACs, parameters, circuit rows/columns/k/lookups and estimated memory, before any heavy work.
+    Inspect {
+        model: PathBuf,
+        /// Parts hidden behind commitments: comma-separated weights, input, output (or none).
+        #[arg(long, default_value = "weights,input")]
+        hide: String,
+        /// Do not fail when the estimated memory exceeds this machine's.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Plan the circuit and write proving and verifying keys (+ manifest.json and the SRS cut to k) into --out.
+    Setup {
+        model: PathBuf,
+        /// A halo2 KZG params file from a ceremony (k at least the circuit's; larger ones are cut down).
+        #[arg(long, conflicts_with = "dev_srs", required_unless_present = "dev_srs")]
+        srs: Option<PathBuf>,
+        /// Generate an SRS locally: INSECURE (whoever ran setup can forge proofs), for development only.
+        #[arg(long)]
+        dev_srs: bool,
+        /// Seed for --dev-srs (random otherwise), for reproducible test keys.
+        #[arg(long, requires = "dev_srs")]
+        seed: Option<u64>,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value = "weights,input")]
+        hide: String,
+        /// Replace existing keys in --out; skip the memory check.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Prove that MODEL produced its output on INPUT (.npy int8/float32, or a PNG/JPEG image).
+    Prove {
+        model: PathBuf,
+        input: PathBuf,
+        #[arg(long)]
+        keys: PathBuf,
+        /// Must match the keys' (they fix what is hidden); defaults to it.
+        #[arg(long)]
+        hide: Option<String>,
+        /// Pick entry N of a batched .npy input.
+        #[arg(long)]
+        index: Option<usize>,
+        #[arg(long, default_value = "auto")]
+        engine: EngineKind,
+        #[arg(long, value_enum, default_value_t = ProverKind::Zkinfer)]
+        prover: ProverKind,
+        /// The proof file (JSON). The salts of hidden input/output commitments go to OUT.opening.json.
+        #[arg(long)]
+        out: PathBuf,
+        /// Salt of the input commitment (0x-hex field element); random when not given.
+        #[arg(long)]
+        input_salt: Option<String>,
+        /// Skip the memory check.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Check a proof file against the keys with halo2-axiom's stock verifier; print its public values.
+    Verify {
+        proof: PathBuf,
+        #[arg(long)]
+        keys: PathBuf,
+    },
+    /// Recompute a commitment: the weights of MODEL.onnx, or an input file's (with --model and its salt).
+    Commit {
+        target: PathBuf,
+        #[arg(long)]
+        model: Option<PathBuf>,
+        #[arg(long)]
+        index: Option<usize>,
+        /// Salt (0x-hex) of the input commitment; 0 when neither this nor --opening is given.
+        #[arg(long)]
+        salt: Option<String>,
+        /// The PROOF.opening.json that `prove` wrote.
+        #[arg(long)]
+        opening: Option<PathBuf>,
+    },
+    /// The whole flow on the bundled digits model: dev setup, prove a held-out image (hidden weights), verify.
+    Demo {
+        /// Which held-out test image (0..359).
+        #[arg(long, default_value_t = 0)]
+        index: usize,
+        #[arg(long, default_value = "auto")]
+        engine: EngineKind,
+        #[arg(long, value_enum, default_value_t = ProverKind::Zkinfer)]
+        prover: ProverKind,
+        /// Keep the model, keys and proof in this directory (a temporary one is used and removed otherwise).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     /// Show the proving engines this build and machine can use.
     Engines,
     /// Setup, prove and verify a byte dot-product circuit end to end (dev SRS), checked by the stock verifier.
     Selftest {
-        /// Engine for the heavy kernels: auto, cpu or cuda.
         #[arg(long, default_value = "auto")]
         engine: EngineKind,
-        /// zkinfer's own prover (every MSM, NTT and the quotient on the engine) or halo2-axiom's stock prover
-        /// with only its commitment MSMs on the engine.
         #[arg(long, value_enum, default_value_t = ProverKind::Zkinfer)]
         prover: ProverKind,
         /// Number of byte products in the circuit (k grows with it).
@@ -56,105 +147,145 @@ enum Command {
         /// Seed for the dev SRS, the witness and the prover's randomness.
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// Print the result as one JSON object.
-        #[arg(long)]
-        json: bool,
     },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let level = if cli.quiet {
-        "error"
-    } else {
-        ["warn", "info", "debug"][cli.verbose.min(2) as usize]
-    };
+    let level = if cli.quiet { "error" } else { ["warn", "info", "debug"][cli.verbose.min(2) as usize] };
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(level))
         .with_writer(std::io::stderr)
         .with_target(false)
         .without_time()
         .init();
-    let result = match cli.command {
-        Command::Engines => engines(),
-        Command::Selftest {
-            engine,
-            prover,
-            len,
-            seed,
-            json,
-        } => selftest(engine, prover, len, seed, json, cli.quiet),
-    };
+    atomic::install_interrupt_cleanup();
+    let ui = Ui { quiet: cli.quiet, json: cli.json };
+    let result = run(cli.command, &ui);
+    atomic::cleanup();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
+            if ui.json {
+                println!("{}", serde_json::json!({ "ok": false, "error": format!("{e:#}") }));
+            }
             ExitCode::FAILURE
         }
     }
 }
 
-fn engines() -> Result<()> {
-    for kind in [EngineKind::Cpu, EngineKind::Cuda] {
-        match select_engine(kind) {
-            Ok(e) => println!("{kind:<5} available: {}", e.describe()),
-            Err(e) => println!("{kind:<5} unavailable: {e}"),
-        }
+fn emit<T: Serialize>(ui: &Ui, report: &T, text: impl FnOnce(&T)) -> Result<()> {
+    if ui.json {
+        println!("{}", serde_json::to_string(report)?);
+    } else {
+        text(report);
     }
     Ok(())
 }
 
-fn selftest(kind: EngineKind, prover: ProverKind, len: usize, seed: u64, json: bool, quiet: bool) -> Result<()> {
-    if len == 0 {
-        bail!("--len must be at least 1");
+fn show_public(p: &proof_file::PublicValues, logits: Option<&[f32]>) {
+    if let Some(c) = &p.weights_commitment {
+        println!("  weights commitment: {c}");
     }
-    let say = |msg: String| {
-        if !json && !quiet {
-            eprintln!("{msg}");
+    if let Some(c) = &p.input_commitment {
+        println!("  input commitment:   {c}");
+    }
+    if let Some(v) = &p.input {
+        println!("  input (int8, {} values, public)", v.len());
+    }
+    if let Some(c) = &p.output_commitment {
+        println!("  output commitment:  {c}");
+    }
+    if let Some(v) = &p.output {
+        println!("  output (int8 logits): {v:?}");
+    }
+    if let Some(l) = logits {
+        let l: Vec<String> = l.iter().map(|x| format!("{x:.3}")).collect();
+        println!("  logits (dequantized): [{}]", l.join(", "));
+    }
+    if let Some(c) = p.predicted_class {
+        println!("  predicted class: {c}");
+    }
+}
+
+fn run(command: Command, ui: &Ui) -> Result<()> {
+    match command {
+        Command::Inspect { model, hide, force } => {
+            let r = inspect::run(&model, visibility::parse(&hide)?, force, ui)?;
+            if ui.json {
+                println!("{}", serde_json::to_string(&r)?);
+            }
+            Ok(())
         }
-    };
-    let engine = select_engine(kind)?;
-    let k = DotProductCircuit::min_k(len);
-    if k > 24 {
-        bail!("--len {len} needs k = {k}; the selftest is capped at k = 24");
+        Command::Setup { model, srs, dev_srs, seed, out, hide, force } => {
+            let srs = match (srs, dev_srs) {
+                (Some(p), false) => setup::SrsSource::File(p),
+                (None, true) => setup::SrsSource::Dev(seed),
+                _ => bail!("give exactly one of --srs PARAMS and --dev-srs"),
+            };
+            let args = setup::SetupArgs { model, srs, out, vis: visibility::parse(&hide)?, force };
+            let r = setup::run(&args, ui)?;
+            emit(ui, &r, |r| {
+                println!(
+                    "keys written to {} (k = {}, hide {}, pk {:.1} MB, vk {} bytes, SRS {}) in {:.1} s",
+                    r.keys,
+                    r.k,
+                    r.hide,
+                    r.pk_bytes as f64 / 1e6,
+                    r.vk_bytes,
+                    r.srs,
+                    r.setup_s
+                );
+                if let Some(c) = &r.weights_commitment {
+                    println!("weights commitment: {c}");
+                }
+            })
+        }
+        Command::Prove { model, input, keys, hide, index, engine, prover, out, input_salt, force } => {
+            let hide = hide.as_deref().map(visibility::parse).transpose()?;
+            let args = prove::ProveArgs { model, input, index, keys, hide, engine, prover, out, input_salt, force };
+            let r = prove::run(&args, ui)?;
+            emit(ui, &r, |r| {
+                println!(
+                    "proof written to {} ({} bytes, {} prover on {}, {:.2} s)",
+                    r.proof, r.proof_bytes, r.prover, r.engine, r.prove_s
+                );
+                if let Some(o) = &r.opening {
+                    println!("commitment salts (keep private; they open the commitments): {o}");
+                }
+                show_public(&r.public, None);
+            })
+        }
+        Command::Verify { proof, keys } => {
+            let r = verify::run(&proof, &keys)?;
+            emit(ui, &r, |r| {
+                println!("verified: the stock halo2-axiom verifier accepted the proof ({:.1} ms)", r.verify_ms);
+                println!("  model {} (hide {})", r.model, r.hide);
+                show_public(&r.public, r.logits.as_deref());
+            })
+        }
+        Command::Commit { target, model, index, salt, opening } => {
+            let r = commit::run(&target, model.as_deref(), index, salt.as_deref(), opening.as_deref(), ui)?;
+            emit(ui, &r, |r| println!("{} commitment: {}", r.kind, r.commitment))
+        }
+        Command::Demo { index, engine, prover, dir } => {
+            let r = demo::run(&demo::DemoArgs { index, engine, prover, dir }, ui)?;
+            emit(ui, &r, |r| {
+                println!(
+                    "demo: held-out digit #{}: predicted class {}, true label {} ({})",
+                    r.image_index,
+                    r.predicted_class,
+                    r.true_label,
+                    if r.predicted_class as i64 == r.true_label { "correct" } else { "wrong" }
+                );
+                println!(
+                    "  k = {}, setup {:.1} s, prove {:.1} s ({} prover, {} engine), verify {:.1} ms, proof {} bytes — verified",
+                    r.k, r.setup_s, r.prove_s, r.prover, r.engine, r.verify_ms, r.proof_bytes
+                );
+            })
+        }
+        Command::Engines => selftest::engines(),
+        Command::Selftest { engine, prover, len, seed } => selftest::selftest(engine, prover, len, seed, ui.json, ui.quiet),
     }
-    say(format!("engine: {}", engine.describe()));
-    say(format!("circuit: dot product of {len} byte pairs, k = {k}"));
-    say("setup: generating a DEV SRS locally — INSECURE, for testing only".into());
-
-    let mut rng = ChaCha20Rng::seed_from_u64(seed);
-    let t = Instant::now();
-    let stock = ParamsKZG::<Bn256>::setup(k, &mut rng);
-    let params = EngineParams::new(stock.clone(), engine).context("loading the SRS into the engine")?;
-    let circuit = DotProductCircuit::random(len, &mut rng);
-    let vk = keygen_vk(&params, &circuit.without_witnesses()).context("keygen_vk")?;
-    let pk = keygen_pk(&params, vk, &circuit.without_witnesses()).context("keygen_pk")?;
-    let setup_s = t.elapsed().as_secs_f64();
-    say(format!("setup: {setup_s:.2} s"));
-
-    let out = circuit.output();
-    let t = Instant::now();
-    let proof = match prover {
-        ProverKind::Zkinfer => plonk::prove_blake2b(&params, &pk, &circuit, &[&[out]], &mut rng).context("proving")?.0,
-        ProverKind::Stock => prove_stock_with_engine(&params, &pk, circuit, &[&[out]], &mut rng).context("proving")?,
-    };
-    let prove_s = t.elapsed().as_secs_f64();
-    say(format!("prove ({prover:?} prover): {prove_s:.2} s, {} bytes", proof.len()));
-
-    let t = Instant::now();
-    verify_stock(&stock, pk.get_vk(), &[&[out]], &proof)
-        .map_err(|e| anyhow::anyhow!("the stock verifier rejected the proof: {e:?}"))?;
-    let verify_ms = t.elapsed().as_secs_f64() * 1e3;
-    if json {
-        println!(
-            "{{\"engine\":\"{}\",\"prover\":\"{}\",\"k\":{k},\"len\":{len},\"setup_s\":{setup_s:.3},\
-             \"prove_s\":{prove_s:.3},\"verify_ms\":{verify_ms:.2},\"proof_bytes\":{},\"verified\":true}}",
-            params.engine().name(),
-            format!("{prover:?}").to_lowercase(),
-            proof.len(),
-        );
-    } else {
-        println!("verified: stock halo2-axiom verifier accepted the proof ({verify_ms:.1} ms)");
-    }
-    Ok(())
 }

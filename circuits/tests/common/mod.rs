@@ -30,6 +30,7 @@ impl Builder {
             layers: vec![],
             output: 0,
             denominator_bits: BITS,
+            metadata: vec![],
         };
         Builder { rng: ChaCha8Rng::seed_from_u64(seed), model }
     }

@@ -1,0 +1,141 @@
+//! Output files appear whole or not at all: everything is written to a temporary sibling and renamed into place.
+//! Temporaries are registered so that Ctrl-C (and any error) removes them; an existing output is only replaced by
+//! the rename, so a failed or interrupted run never loses or truncates it.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use anyhow::{Context, Result};
+
+static TEMPS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Installs the Ctrl-C / SIGTERM handler: remove every registered temporary, exit 130.
+pub fn install_interrupt_cleanup() {
+    let _ = ctrlc::set_handler(|| {
+        cleanup();
+        eprintln!("\ninterrupted: no output files were written");
+        std::process::exit(130);
+    });
+}
+
+/// Removes every temporary still registered (files and staging directories).
+pub fn cleanup() {
+    let paths = std::mem::take(&mut *TEMPS.lock().unwrap_or_else(|e| e.into_inner()));
+    for p in paths {
+        if p.is_dir() {
+            let _ = fs::remove_dir_all(&p);
+        } else {
+            let _ = fs::remove_file(&p);
+        }
+    }
+}
+
+/// Registers a temporary path for removal on Ctrl-C.
+pub fn register_temp(p: &Path) {
+    register(p)
+}
+
+/// Forgets a temporary registered with [`register_temp`].
+pub fn unregister_temp(p: &Path) {
+    unregister(p)
+}
+
+fn register(p: &Path) {
+    TEMPS.lock().unwrap_or_else(|e| e.into_inner()).push(p.to_path_buf());
+}
+
+fn unregister(p: &Path) {
+    TEMPS.lock().unwrap_or_else(|e| e.into_inner()).retain(|q| q != p);
+}
+
+/// A hidden temporary next to `target` (same directory, so the rename stays on one file system).
+fn temp_sibling(target: &Path, what: &str) -> Result<PathBuf> {
+    let name = target
+        .file_name()
+        .with_context(|| format!("output path {} has no file name", target.display()))?
+        .to_string_lossy();
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !dir.is_dir() {
+        anyhow::bail!("output directory {} does not exist", dir.display());
+    }
+    Ok(dir.join(format!(".{name}.{what}-{}", std::process::id())))
+}
+
+/// Writes `bytes` to `target` atomically.
+pub fn write(target: &Path, bytes: &[u8]) -> Result<()> {
+    write_with(target, |f| f.write_all(bytes).map_err(Into::into))
+}
+
+/// Writes `target` atomically with a writer callback.
+pub fn write_with(target: &Path, fill: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
+    let tmp = temp_sibling(target, "partial")?;
+    register(&tmp);
+    let result = (|| -> Result<()> {
+        let file = fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+        let mut w = std::io::BufWriter::new(file);
+        fill(&mut w)?;
+        let file = w.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        fs::rename(&tmp, target).with_context(|| format!("cannot move the output into {}", target.display()))
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    unregister(&tmp);
+    result.with_context(|| format!("writing {}", target.display()))
+}
+
+/// A directory filled in a staging sibling and swapped into place by [`StagedDir::commit`].
+pub struct StagedDir {
+    pub path: PathBuf,
+    target: PathBuf,
+}
+
+impl StagedDir {
+    pub fn new(target: &Path) -> Result<Self> {
+        let path = temp_sibling(target, "staging")?;
+        if path.exists() {
+            fs::remove_dir_all(&path)?;
+        }
+        register(&path);
+        fs::create_dir(&path).with_context(|| format!("cannot create {}", path.display()))?;
+        Ok(StagedDir { path, target: target.to_path_buf() })
+    }
+
+    /// Replaces `target` with the staged directory (the old one, if any, is removed only after the swap).
+    pub fn commit(self) -> Result<()> {
+        let old = temp_sibling(&self.target, "old")?;
+        let had_old = self.target.exists();
+        if had_old {
+            register(&old);
+            fs::rename(&self.target, &old)
+                .with_context(|| format!("cannot move the old {} aside", self.target.display()))?;
+        }
+        if let Err(e) = fs::rename(&self.path, &self.target) {
+            if had_old {
+                let _ = fs::rename(&old, &self.target);
+            }
+            return Err(e).with_context(|| format!("cannot move the new keys into {}", self.target.display()));
+        }
+        unregister(&self.path);
+        if had_old {
+            let _ = fs::remove_dir_all(&old);
+            unregister(&old);
+        }
+        Ok(())
+    }
+}
+
+impl Drop for StagedDir {
+    fn drop(&mut self) {
+        if self.path.exists() {
+            let _ = fs::remove_dir_all(&self.path);
+        }
+        unregister(&self.path);
+    }
+}

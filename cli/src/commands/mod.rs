@@ -1,0 +1,9 @@
+//! One module per subcommand.
+
+pub mod commit;
+pub mod demo;
+pub mod inspect;
+pub mod prove;
+pub mod selftest;
+pub mod setup;
+pub mod verify;

@@ -1,0 +1,64 @@
+//! Text encodings shared by the key manifest and the proof file: field elements as 0x-prefixed big-endian hex
+//! (canonical only), bytes as hex, file digests as BLAKE2b-256.
+
+use std::io::Read;
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use halo2_proofs::halo2curves::bn256::Fr;
+use halo2_proofs::halo2curves::ff::PrimeField;
+
+pub fn fr_to_hex(v: &Fr) -> String {
+    let mut bytes = v.to_repr();
+    bytes.as_mut().reverse();
+    format!("0x{}", to_hex(bytes.as_ref()))
+}
+
+/// Parses a field element written by [`fr_to_hex`]; a value ≥ the modulus is refused, not reduced.
+pub fn fr_from_hex(s: &str, what: &str) -> Result<Fr> {
+    let digits = s.strip_prefix("0x").unwrap_or(s);
+    if digits.len() != 64 {
+        bail!("{what}: expected 64 hex digits, got {}", digits.len());
+    }
+    let mut bytes = from_hex(digits).with_context(|| what.to_string())?;
+    bytes.reverse();
+    let mut repr = <Fr as PrimeField>::Repr::default();
+    repr.as_mut().copy_from_slice(&bytes);
+    Option::from(Fr::from_repr(repr)).with_context(|| format!("{what}: not a canonical BN254 scalar"))
+}
+
+pub fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn from_hex(s: &str) -> Result<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        bail!("odd number of hex digits");
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| {
+            u8::from_str_radix(s.get(i..i + 2).unwrap_or("zz"), 16)
+                .map_err(|_| anyhow::anyhow!("invalid hex digit near position {i}"))
+        })
+        .collect()
+}
+
+fn hasher() -> blake2b_simd::State {
+    blake2b_simd::Params::new().hash_length(32).to_state()
+}
+
+/// BLAKE2b-256 of a file, streamed (proving keys run to gigabytes).
+pub fn digest_file(path: &Path) -> Result<String> {
+    let mut f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut h = hasher();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf).with_context(|| format!("cannot read {}", path.display()))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(to_hex(h.finalize().as_bytes()))
+}
