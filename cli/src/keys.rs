@@ -109,8 +109,9 @@ impl Keys {
         Ok(Keys { dir: dir.to_path_buf(), manifest })
     }
 
-    /// Checks a file's size and digest against the manifest and returns its bytes.
-    fn checked(&self, name: &str) -> Result<Vec<u8>> {
+    /// Checks a file's size and digest against the manifest and opens it for reading. The file is streamed, never
+    /// held in memory twice: a proving key runs to gigabytes.
+    fn checked(&self, name: &str) -> Result<std::io::BufReader<std::fs::File>> {
         let path = self.dir.join(name);
         let entry = &self.manifest.files[name];
         let meta = std::fs::metadata(&path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -125,12 +126,13 @@ impl Keys {
         if digest_file(&path)? != entry.blake2b {
             bail!("{} is corrupt or from another setup: its BLAKE2b digest does not match the manifest", path.display());
         }
-        std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))
+        let file = std::fs::File::open(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        Ok(std::io::BufReader::with_capacity(1 << 20, file))
     }
 
     pub fn srs(&self) -> Result<ParamsKZG<Bn256>> {
-        let bytes = self.checked(SRS)?;
-        let params = guarded(SRS, || ParamsKZG::<Bn256>::read_custom(&mut &bytes[..], SerdeFormat::RawBytesUnchecked))?;
+        let mut r = self.checked(SRS)?;
+        let params = guarded(SRS, || ParamsKZG::<Bn256>::read_custom(&mut r, SerdeFormat::RawBytesUnchecked))?;
         if halo2_proofs::poly::commitment::Params::k(&params) != self.manifest.k {
             bail!("{SRS} has k = {}, the keys need {}", halo2_proofs::poly::commitment::Params::k(&params), self.manifest.k);
         }
@@ -138,15 +140,15 @@ impl Keys {
     }
 
     pub fn vk(&self) -> Result<VerifyingKey<G1Affine>> {
-        let bytes = self.checked(VK)?;
+        let mut r = self.checked(VK)?;
         let shape = self.manifest.shape.clone();
-        guarded(VK, || VerifyingKey::read::<_, ModelCircuit>(&mut &bytes[..], SerdeFormat::RawBytes, shape))
+        guarded(VK, || VerifyingKey::read::<_, ModelCircuit>(&mut r, SerdeFormat::RawBytes, shape))
     }
 
     pub fn pk(&self) -> Result<ProvingKey<G1Affine>> {
-        let bytes = self.checked(PK)?;
+        let mut r = self.checked(PK)?;
         let shape = self.manifest.shape.clone();
-        guarded(PK, || ProvingKey::read::<_, ModelCircuit>(&mut &bytes[..], SerdeFormat::RawBytesUnchecked, shape))
+        guarded(PK, || ProvingKey::read::<_, ModelCircuit>(&mut r, SerdeFormat::RawBytesUnchecked, shape))
     }
 }
 

@@ -158,6 +158,7 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_target(false)
         .without_time()
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     atomic::install_interrupt_cleanup();
     let ui = Ui { quiet: cli.quiet, json: cli.json };
