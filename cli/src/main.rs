@@ -198,10 +198,19 @@ fn show_public(p: &proof_file::PublicValues, logits: Option<&[f32]>) {
     if let Some(c) = &p.output_commitment {
         println!("  output commitment:  {c}");
     }
+    // Long outputs (1000 ImageNet logits) are summarised as the top 5; --json always has every value.
+    const SHOW: usize = 20;
     if let Some(v) = &p.output {
-        println!("  output (int8 logits): {v:?}");
+        if v.len() <= SHOW {
+            println!("  output (int8 logits): {v:?}");
+        } else {
+            let mut idx: Vec<usize> = (0..v.len()).collect();
+            idx.sort_by_key(|&i| (std::cmp::Reverse(v[i]), i));
+            let top: Vec<String> = idx.iter().take(5).map(|&i| format!("{i}: {}", v[i])).collect();
+            println!("  output: {} int8 logits, top 5 (class: logit): {}", v.len(), top.join(", "));
+        }
     }
-    if let Some(l) = logits {
+    if let Some(l) = logits.filter(|l| l.len() <= SHOW) {
         let l: Vec<String> = l.iter().map(|x| format!("{x:.3}")).collect();
         println!("  logits (dequantized): [{}]", l.join(", "));
     }
