@@ -94,6 +94,11 @@ impl ModelCircuit {
     /// The instance column the proof is checked against, computed natively (commitments via `commit`, outputs via
     /// the integer reference) — not by the circuit.
     pub fn instances(&self) -> Result<Vec<Fr>> {
+        Ok(self.instances_and_output()?.0)
+    }
+
+    /// [`Self::instances`] and the int8 output they were computed from (one reference run for both).
+    pub fn instances_and_output(&self) -> Result<(Vec<Fr>, Vec<i32>)> {
         let mut out = Vec::new();
         if self.vis.hide_weights {
             out.push(commit::commit_weights(&self.model)?);
@@ -109,7 +114,7 @@ impl ModelCircuit {
         } else {
             out.extend(y.iter().map(|&v| crate::sheet::fe(v as i128)));
         }
-        Ok(out)
+        Ok((out, y))
     }
 }
 

@@ -132,7 +132,7 @@ impl Keys {
 
     pub fn srs(&self) -> Result<ParamsKZG<Bn256>> {
         let mut r = self.checked(SRS)?;
-        let params = guarded(SRS, || ParamsKZG::<Bn256>::read_custom(&mut r, SerdeFormat::RawBytesUnchecked))?;
+        let params = guarded(&not_a_key(SRS), || ParamsKZG::<Bn256>::read_custom(&mut r, SerdeFormat::RawBytesUnchecked))?;
         if halo2_proofs::poly::commitment::Params::k(&params) != self.manifest.k {
             bail!("{SRS} has k = {}, the keys need {}", halo2_proofs::poly::commitment::Params::k(&params), self.manifest.k);
         }
@@ -142,25 +142,30 @@ impl Keys {
     pub fn vk(&self) -> Result<VerifyingKey<G1Affine>> {
         let mut r = self.checked(VK)?;
         let shape = self.manifest.shape.clone();
-        guarded(VK, || VerifyingKey::read::<_, ModelCircuit>(&mut r, SerdeFormat::RawBytes, shape))
+        guarded(&not_a_key(VK), || VerifyingKey::read::<_, ModelCircuit>(&mut r, SerdeFormat::RawBytes, shape))
     }
 
     pub fn pk(&self) -> Result<ProvingKey<G1Affine>> {
         let mut r = self.checked(PK)?;
         let shape = self.manifest.shape.clone();
-        guarded(PK, || ProvingKey::read::<_, ModelCircuit>(&mut r, SerdeFormat::RawBytesUnchecked, shape))
+        guarded(&not_a_key(PK), || ProvingKey::read::<_, ModelCircuit>(&mut r, SerdeFormat::RawBytesUnchecked, shape))
     }
 }
 
-/// Runs one of halo2's readers, turning both its errors and its panics (it unwraps on short input) into errors.
-fn guarded<T>(name: &str, read: impl FnOnce() -> std::io::Result<T>) -> Result<T> {
+/// Runs one of halo2's readers, turning both its errors and its panics (it unwraps on short input) into errors
+/// that start with `what` ("X is not a valid key file for this circuit").
+pub fn guarded<T>(what: &str, read: impl FnOnce() -> std::io::Result<T>) -> Result<T> {
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read));
     std::panic::set_hook(hook);
     match r {
         Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => bail!("{name} is not a valid key file for this circuit: {e}"),
-        Err(_) => bail!("{name} is not a valid key file for this circuit (it ended early or is malformed)"),
+        Ok(Err(e)) => bail!("{what}: {e}"),
+        Err(_) => bail!("{what} (it ended early or is malformed)"),
     }
+}
+
+fn not_a_key(name: &str) -> String {
+    format!("{name} is not a valid key file for this circuit")
 }

@@ -141,32 +141,34 @@ impl QuantModel {
         self.metadata.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
+    /// Multiply-accumulates of one layer.
+    pub fn layer_macs(&self, l: &Layer) -> u64 {
+        let out = &self.tensors[l.output].shape;
+        match &l.op {
+            Op::Conv { weight_shape, .. } => {
+                (out.iter().product::<usize>() * weight_shape[1] * weight_shape[2] * weight_shape[3]) as u64
+            }
+            Op::Gemm { out_features, in_features, .. } => (out_features * in_features) as u64,
+            _ => 0,
+        }
+    }
+
+    /// Weights plus biases of one layer.
+    pub fn layer_params(l: &Layer) -> u64 {
+        match &l.op {
+            Op::Conv { weights, bias, .. } | Op::Gemm { weights, bias, .. } => (weights.len() + bias.len()) as u64,
+            _ => 0,
+        }
+    }
+
     /// Multiply-accumulates of one inference.
     pub fn macs(&self) -> u64 {
-        self.layers
-            .iter()
-            .map(|l| {
-                let out = &self.tensors[l.output].shape;
-                match &l.op {
-                    Op::Conv { weight_shape, .. } => {
-                        (out.iter().product::<usize>() * weight_shape[1] * weight_shape[2] * weight_shape[3]) as u64
-                    }
-                    Op::Gemm { out_features, in_features, .. } => (out_features * in_features) as u64,
-                    _ => 0,
-                }
-            })
-            .sum()
+        self.layers.iter().map(|l| self.layer_macs(l)).sum()
     }
 
     /// Weights plus biases.
     pub fn params(&self) -> u64 {
-        self.layers
-            .iter()
-            .map(|l| match &l.op {
-                Op::Conv { weights, bias, .. } | Op::Gemm { weights, bias, .. } => (weights.len() + bias.len()) as u64,
-                _ => 0,
-            })
-            .sum()
+        self.layers.iter().map(Self::layer_params).sum()
     }
 
     /// Largest relative error of a fixed-point multiplier, per layer name.

@@ -7,6 +7,7 @@ use anyhow::Result;
 use serde::Serialize;
 use zkinfer_circuits::{circuit_stats, Visibility};
 use zkinfer_import::ir::Op;
+use zkinfer_import::QuantModel;
 
 use crate::model_file::{self, gib, machine_memory};
 use crate::ui::Ui;
@@ -65,19 +66,12 @@ pub fn run(model: &Path, vis: Visibility, force: bool, ui: &Ui) -> Result<Inspec
     let layers: Vec<LayerRow> = q
         .layers
         .iter()
-        .map(|l| {
-            let out = &q.tensors[l.output].shape;
-            let (macs, params) = match &l.op {
-                Op::Conv { weights, bias, weight_shape, .. } => (
-                    (out.iter().product::<usize>() * weight_shape[1] * weight_shape[2] * weight_shape[3]) as u64,
-                    (weights.len() + bias.len()) as u64,
-                ),
-                Op::Gemm { weights, bias, out_features, in_features, .. } => {
-                    ((out_features * in_features) as u64, (weights.len() + bias.len()) as u64)
-                }
-                _ => (0, 0),
-            };
-            LayerRow { name: l.name.clone(), op: op_name(&l.op), output_shape: out.clone(), macs, params }
+        .map(|l| LayerRow {
+            name: l.name.clone(),
+            op: op_name(&l.op),
+            output_shape: q.tensors[l.output].shape.clone(),
+            macs: q.layer_macs(l),
+            params: QuantModel::layer_params(l),
         })
         .collect();
     let s = circuit_stats(q, &vis)?;

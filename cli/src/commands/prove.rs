@@ -112,8 +112,7 @@ pub fn run(args: &ProveArgs, ui: &Ui) -> Result<ProveReport> {
         circuit.output_salt = Fr::random(OsRng);
         opening.output_salt = Some(fr_to_hex(&circuit.output_salt));
     }
-    let instances = circuit.instances()?;
-    let output = zkinfer_import::reference::run(&m.model, &inp.values)?;
+    let (instances, output) = circuit.instances_and_output()?;
     let public = PublicValues::from_instances(&instances, &vis, &inp.values, &output);
     if public.weights_commitment != man.weights_commitment {
         bail!("the model's weights commitment differs from the one in the keys' manifest");

@@ -51,15 +51,9 @@ pub struct SetupReport {
 /// Reads a ceremony SRS (points checked on the curve), checks it is a KZG setup, and cuts it to `k`.
 fn read_srs(path: &Path, k: u32) -> Result<ParamsKZG<Bn256>> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read SRS file {}", path.display()))?;
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let read = std::panic::catch_unwind(|| ParamsKZG::<Bn256>::read_custom(&mut &bytes[..], SerdeFormat::RawBytes));
-    std::panic::set_hook(hook);
-    let mut params = match read {
-        Ok(Ok(p)) => p,
-        Ok(Err(e)) => bail!("{} is not a halo2 KZG params file: {e}", path.display()),
-        Err(_) => bail!("{} is not a halo2 KZG params file (malformed)", path.display()),
-    };
+    let mut params = keys::guarded(&format!("{} is not a halo2 KZG params file", path.display()), || {
+        ParamsKZG::<Bn256>::read_custom(&mut &bytes[..], SerdeFormat::RawBytes)
+    })?;
     if params.k() < k {
         bail!("SRS {} has k = {}, the circuit needs k = {k}", path.display(), params.k());
     }
