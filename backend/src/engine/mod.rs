@@ -11,6 +11,7 @@
 //! - Everything returns [`Result`]: a device or allocation failure is an error, never a wrong value.
 
 pub mod cpu;
+pub mod cuda;
 pub mod program;
 pub mod select;
 
@@ -295,6 +296,15 @@ pub trait Engine: Send + Sync + fmt::Debug {
         y: Fr,
         out: &mut [Fr],
     ) -> Result<()>;
+
+    /// The most device memory this engine has held at once since it was made or since
+    /// [`Engine::reset_device_memory_peak`], bytes (None for engines working in host memory).
+    fn device_memory_peak(&self) -> Option<u64> {
+        None
+    }
+
+    /// Starts a new [`Engine::device_memory_peak`] window at the memory held now.
+    fn reset_device_memory_peak(&self) {}
 
     /// Waits for queued work (a no-op on the CPU).
     fn synchronize(&self) -> Result<()> {

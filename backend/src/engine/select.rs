@@ -38,24 +38,32 @@ impl fmt::Display for EngineKind {
     }
 }
 
-/// Why a GPU engine cannot be used in this build or on this machine.
-fn cuda_unavailable_reason() -> String {
-    "this build has no CUDA engine (it lands with the CUDA engine issue; rebuild with `--features cuda` then)".into()
+/// The CUDA engine, or why it cannot be used in this build (no `cuda` feature) or on this machine.
+fn cuda_engine() -> std::result::Result<Arc<dyn Engine>, String> {
+    match super::cuda::CudaEngine::new() {
+        Ok(e) => Ok(Arc::new(e)),
+        Err(EngineError::Unavailable { reason, .. }) => Err(reason),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
-/// Returns the engine for `kind`. `Auto` never fails: it falls back to the CPU engine and logs one warning line
-/// saying why. An explicit `Cuda` request that cannot be met is an error.
+/// Returns the engine for `kind`. `Auto` never fails: it uses the CUDA engine when the driver, a device and the
+/// kernels (NVRTC compile) are all available, and otherwise the CPU engine with one warning line saying why. An
+/// explicit `Cuda` request that cannot be met is an `Unavailable` error with the reason.
 pub fn select_engine(kind: EngineKind) -> Result<Arc<dyn Engine>> {
     match kind {
         EngineKind::Cpu => Ok(Arc::new(CpuEngine::new())),
-        EngineKind::Auto => {
-            tracing::warn!("engine auto: using the CPU engine: {}", cuda_unavailable_reason());
-            Ok(Arc::new(CpuEngine::new()))
-        }
-        EngineKind::Cuda => Err(EngineError::Unavailable {
+        EngineKind::Auto => match cuda_engine() {
+            Ok(e) => Ok(e),
+            Err(reason) => {
+                tracing::warn!("engine auto: using the CPU engine: {reason}");
+                Ok(Arc::new(CpuEngine::new()))
+            }
+        },
+        EngineKind::Cuda => cuda_engine().map_err(|reason| EngineError::Unavailable {
             op: "select_engine",
             engine: "cuda",
-            reason: cuda_unavailable_reason(),
+            reason,
         }),
     }
 }

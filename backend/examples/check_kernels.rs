@@ -1,0 +1,66 @@
+//! Compiles the CUDA kernel program with NVRTC — the same `compile` function and options the CUDA engine uses — for
+//! every architecture given (default: sm_75 and sm_90), and checks that every kernel is in each cubin. Needs only
+//! libnvrtc (no GPU, no driver). Exit status 1 with NVRTC's log on any failure. `ci/check-kernels` runs this.
+//!
+//!   cargo run -p zkinfer-backend --features cuda --example check_kernels [-- sm_75 sm_90 ...]
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use zkinfer_backend::engine::cuda::compile;
+
+fn main() -> ExitCode {
+    let mut archs: Vec<String> = std::env::args().skip(1).collect();
+    if archs.is_empty() {
+        archs = vec!["sm_75".into(), "sm_90".into()];
+    }
+    if !compile::nvrtc_present() {
+        eprintln!("error: libnvrtc not found (set LD_LIBRARY_PATH to a folder holding libnvrtc.so.12)");
+        return ExitCode::FAILURE;
+    }
+    match compile::nvrtc_version() {
+        Ok((major, minor)) => println!("NVRTC {major}.{minor}"),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    let sources: Vec<&str> = zkinfer_kernels::SOURCES.iter().map(|(name, _)| *name).collect();
+    println!("program: {} ({} kernels)", sources.join(" + "), zkinfer_kernels::KERNELS.len());
+    let mut failed = false;
+    for arch in &archs {
+        let t = Instant::now();
+        match compile::compile(arch) {
+            Ok(c) => {
+                let missing: Vec<&str> = zkinfer_kernels::KERNELS
+                    .iter()
+                    .copied()
+                    .filter(|k| !c.cubin.windows(k.len() + 1).any(|w| w[..k.len()] == *k.as_bytes() && w[k.len()] == 0))
+                    .collect();
+                println!(
+                    "{arch}: ok, cubin {} bytes, {:.1} s, options {:?}",
+                    c.cubin.len(),
+                    t.elapsed().as_secs_f64(),
+                    compile::options(arch)
+                );
+                if !c.log.is_empty() {
+                    println!("{arch}: NVRTC log:\n{}", c.log);
+                }
+                if !missing.is_empty() {
+                    eprintln!("{arch}: kernels missing from the cubin: {missing:?}");
+                    failed = true;
+                }
+            }
+            Err(e) => {
+                eprintln!("{arch}: FAILED\n{e}");
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        println!("all kernels compile for {}", archs.join(", "));
+        ExitCode::SUCCESS
+    }
+}

@@ -1,0 +1,211 @@
+//! The CUDA driver device (cudarc, dynamic loading): one primary context, the legacy default stream, the kernel
+//! program compiled by NVRTC for this device's architecture. Every driver error becomes a `DevResult` error.
+
+use std::collections::HashMap;
+use std::ffi::{c_void, CString};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Mutex};
+
+use cudarc::driver::{result, sys, CudaContext};
+
+use super::compile;
+use super::device::{DevResult, Device, MemoryMeter};
+
+pub struct CudaDevice {
+    ctx: Arc<CudaContext>,
+    module: sys::CUmodule,
+    kernels: HashMap<&'static str, sys::CUfunction>,
+    describe: String,
+    pool: Mutex<Pool>,
+    meter: MemoryMeter,
+}
+
+/// Freed allocations kept for reuse by size: an MSM or NTT allocates the same scratch sizes call after call, and
+/// cuMemAlloc / cuMemFree are slow (cuMemFree also waits for the device). Reuse is safe because all work runs in
+/// order on the legacy default stream. At most `limit` bytes are kept; all are released when an allocation fails.
+struct Pool {
+    free: HashMap<usize, Vec<u64>>,
+    cached: usize,
+    limit: usize,
+}
+
+impl Pool {
+    fn release_all(&mut self, meter: &MemoryMeter) {
+        for (bytes, ptrs) in self.free.drain() {
+            for p in ptrs {
+                // SAFETY: allocations owned by the pool, freed once.
+                if unsafe { result::free_sync(p) }.is_ok() {
+                    meter.released(bytes);
+                }
+            }
+        }
+        self.cached = 0;
+    }
+}
+
+// SAFETY: CUmodule / CUfunction are driver handles valid in any thread once the context is current (every method
+// binds it first); the driver API is thread-safe.
+unsafe impl Send for CudaDevice {}
+unsafe impl Sync for CudaDevice {}
+
+fn err<E: std::fmt::Display>(what: &str) -> impl FnOnce(E) -> String + '_ {
+    move |e| format!("{what}: {e}")
+}
+
+impl CudaDevice {
+    /// Opens device 0, or says why not. Never panics: the driver and NVRTC libraries are probed before any call
+    /// into them, and initialisation runs under catch_unwind as well.
+    pub fn open() -> DevResult<CudaDevice> {
+        // SAFETY: only tries to dlopen libcuda.
+        if !unsafe { sys::is_culib_present() } {
+            return Err("no CUDA driver on this machine (libcuda.so not found)".into());
+        }
+        if !compile::nvrtc_present() {
+            return Err("the CUDA driver is present but NVRTC (libnvrtc.so) is not: install CUDA's NVRTC or add its \
+                        lib folder to LD_LIBRARY_PATH"
+                .into());
+        }
+        match catch_unwind(AssertUnwindSafe(Self::open_inner)) {
+            Ok(r) => r,
+            Err(p) => {
+                let msg = p
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_else(|| "unknown panic".into());
+                Err(format!("CUDA initialisation panicked: {msg}"))
+            }
+        }
+    }
+
+    fn open_inner() -> DevResult<CudaDevice> {
+        result::init().map_err(err("cuInit"))?;
+        let count = result::device::get_count().map_err(err("cuDeviceGetCount"))?;
+        if count < 1 {
+            return Err("no CUDA device".into());
+        }
+        let ctx = CudaContext::new(0).map_err(err("creating the CUDA context"))?;
+        let (major, minor) = ctx.compute_capability().map_err(err("compute capability"))?;
+        let arch = format!("sm_{major}{minor}");
+        let name = ctx.name().unwrap_or_else(|_| "CUDA device".into());
+        let mem = ctx.total_mem().unwrap_or(0);
+        let cubin = compile::cubin_cached(&arch)?;
+        ctx.bind_to_thread().map_err(err("binding the context"))?;
+        // SAFETY: a complete cubin image produced by NVRTC for this architecture.
+        let module = unsafe { result::module::load_data(cubin.as_ptr() as *const c_void) }
+            .map_err(err("loading the kernel module"))?;
+        let mut kernels = HashMap::new();
+        for k in zkinfer_kernels::KERNELS {
+            // SAFETY: a live module.
+            let f = unsafe { result::module::get_function(module, CString::new(*k).unwrap()) }
+                .map_err(|e| format!("kernel `{k}` not in the module: {e}"))?;
+            kernels.insert(*k, f);
+        }
+        let describe = format!("{name}, {:.1} GiB, {arch}", mem as f64 / (1u64 << 30) as f64);
+        let pool = Mutex::new(Pool { free: HashMap::new(), cached: 0, limit: mem / 4 });
+        Ok(CudaDevice { ctx, module, kernels, describe, pool, meter: MemoryMeter::default() })
+    }
+
+    fn bind(&self) -> DevResult<()> {
+        self.ctx.bind_to_thread().map_err(err("binding the context"))
+    }
+}
+
+impl Drop for CudaDevice {
+    fn drop(&mut self) {
+        if self.bind().is_ok() {
+            if let Ok(mut p) = self.pool.lock() {
+                p.release_all(&self.meter);
+            }
+            // SAFETY: loaded in open_inner, unloaded once; no kernel runs after the engine is dropped.
+            let _ = unsafe { result::module::unload(self.module) };
+        }
+    }
+}
+
+impl Device for CudaDevice {
+    fn describe(&self) -> String {
+        self.describe.clone()
+    }
+
+    fn alloc(&self, bytes: usize) -> DevResult<u64> {
+        self.bind()?;
+        let mut pool = self.pool.lock().map_err(|_| "allocation pool poisoned".to_string())?;
+        if let Some(p) = pool.free.get_mut(&bytes).and_then(Vec::pop) {
+            pool.cached -= bytes;
+            return Ok(p);
+        }
+        // SAFETY: plain allocation.
+        let p = match unsafe { result::malloc_sync(bytes) } {
+            Ok(p) => p,
+            Err(_) => {
+                pool.release_all(&self.meter);
+                // SAFETY: as above.
+                unsafe { result::malloc_sync(bytes) }.map_err(|e| format!("cuMemAlloc of {bytes} bytes: {e}"))?
+            }
+        };
+        self.meter.allocated(bytes);
+        Ok(p)
+    }
+
+    fn free(&self, ptr: u64, bytes: usize) {
+        if let Ok(mut pool) = self.pool.lock() {
+            if pool.cached + bytes <= pool.limit {
+                pool.cached += bytes;
+                pool.free.entry(bytes).or_default().push(ptr);
+                return;
+            }
+        }
+        if self.bind().is_ok() {
+            // SAFETY: allocated by `alloc`, freed once (DevBuf).
+            match unsafe { result::free_sync(ptr) } {
+                Ok(()) => self.meter.released(bytes),
+                Err(e) => tracing::warn!("cuMemFree: {e}"),
+            }
+        }
+    }
+
+    fn htod(&self, dst: u64, src: &[u8]) -> DevResult<()> {
+        self.bind()?;
+        // SAFETY: dst holds at least src.len() bytes (DevBuf checks sizes).
+        unsafe { result::memcpy_htod_sync(dst, src) }.map_err(err("cuMemcpyHtoD"))
+    }
+
+    fn dtoh(&self, dst: &mut [u8], src: u64) -> DevResult<()> {
+        self.bind()?;
+        // SAFETY: src holds at least dst.len() bytes.
+        unsafe { result::memcpy_dtoh_sync(dst, src) }.map_err(err("cuMemcpyDtoH"))
+    }
+
+    fn dtod(&self, dst: u64, src: u64, bytes: usize) -> DevResult<()> {
+        self.bind()?;
+        // SAFETY: both hold at least `bytes` bytes.
+        unsafe { result::memcpy_dtod_sync(dst, src, bytes) }.map_err(err("cuMemcpyDtoD"))
+    }
+
+    fn memset_zero(&self, dst: u64, bytes: usize) -> DevResult<()> {
+        self.bind()?;
+        // SAFETY: dst holds at least `bytes` bytes.
+        unsafe { result::memset_d8_sync(dst, 0, bytes) }.map_err(err("cuMemsetD8"))
+    }
+
+    fn launch(&self, kernel: &'static str, grid: u32, block: u32, args: &[&[u8]]) -> DevResult<()> {
+        let f = *self.kernels.get(kernel).ok_or_else(|| format!("unknown kernel `{kernel}`"))?;
+        self.bind()?;
+        let mut params: Vec<*mut c_void> = args.iter().map(|a| a.as_ptr() as *mut c_void).collect();
+        // SAFETY: `params` point at the bytes of each parameter of `kernel` (the orchestration passes the kernel's
+        // exact signature, which the emulator checks for count in the tests); the legacy default stream orders the
+        // launch before any later copy.
+        unsafe { result::launch_kernel(f, (grid, 1, 1), (block, 1, 1), 0, std::ptr::null_mut(), &mut params) }
+            .map_err(|e| format!("launching `{kernel}` (grid {grid}, block {block}): {e}"))
+    }
+
+    fn meter(&self) -> &MemoryMeter {
+        &self.meter
+    }
+
+    fn synchronize(&self) -> DevResult<()> {
+        self.bind()?;
+        result::ctx::synchronize().map_err(err("cuCtxSynchronize"))
+    }
+}

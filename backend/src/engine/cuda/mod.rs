@@ -1,0 +1,322 @@
+//! The CUDA engine: MSM, NTT and element-wise work on an NVIDIA GPU, with bases, twiddles and scalar buffers resident
+//! in device memory. Kernels are CUDA C (crate `zkinfer-kernels`), compiled by NVRTC for the device at first use
+//! and cached on disk.
+//!
+//! The orchestration (launch sequences, buffers, windows, twiddles) is written once against [`device::Device`] and
+//! runs on the GPU through cudarc (feature `cuda`, [`CudaEngine::new`]) or on the host emulator
+//! ([`CudaEngine::emulated`], kernels compiled by g++), which is how it is tested without a GPU.
+
+pub mod buffers;
+#[cfg(feature = "cuda")]
+pub mod compile;
+pub mod device;
+#[cfg(feature = "cuda")]
+pub mod driver;
+pub mod emu;
+pub mod msm;
+pub mod ntt;
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+
+use self::buffers::DevScalars;
+use self::device::{points_bytes, DevBuf, Device, OpErr};
+use self::msm::DevBases;
+use super::cpu::CpuEngine;
+use super::{ntt_log_size, program, Bases, Engine, EngineError, EngineId, NttDirection, Result, ScalarBuffer};
+use crate::{Fr, G1Affine, G1};
+
+/// The GPU engine. All methods are thread-safe; device work is serialised per engine.
+pub struct CudaEngine {
+    id: EngineId,
+    dev: Arc<dyn Device>,
+    twiddles: ntt::Twiddles,
+    /// `evaluate_rows` runs on the CPU engine (see there).
+    cpu: CpuEngine,
+    /// One operation at a time: launch sequences share the device's single stream.
+    lock: Mutex<()>,
+}
+
+impl std::fmt::Debug for CudaEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CudaEngine#{} ({})", self.id.serial, self.dev.describe())
+    }
+}
+
+impl CudaEngine {
+    /// The engine on CUDA device 0, or `Unavailable` with the reason (no driver, no device, no NVRTC, kernels that
+    /// do not compile). Never panics on a machine without a GPU.
+    #[cfg(feature = "cuda")]
+    pub fn new() -> Result<Self> {
+        let dev = driver::CudaDevice::open().map_err(|reason| EngineError::Unavailable {
+            op: "CudaEngine::new",
+            engine: "cuda",
+            reason,
+        })?;
+        Self::with_device(Arc::new(dev), "cuda")
+    }
+
+    /// Without the `cuda` feature there is no GPU engine: always `Unavailable`.
+    #[cfg(not(feature = "cuda"))]
+    pub fn new() -> Result<Self> {
+        Err(EngineError::Unavailable {
+            op: "CudaEngine::new",
+            engine: "cuda",
+            reason: "this build has no CUDA support (rebuild with `--features cuda`)".into(),
+        })
+    }
+
+    /// The same engine on the host emulator (kernels compiled by g++ and run on the CPU). For tests: slow.
+    pub fn emulated() -> Result<Self> {
+        let dev = emu::EmuDevice::new().map_err(|reason| EngineError::Unavailable {
+            op: "CudaEngine::emulated",
+            engine: "cuda-emu",
+            reason,
+        })?;
+        Self::with_device(Arc::new(dev), "cuda-emu")
+    }
+
+    fn with_device(dev: Arc<dyn Device>, name: &'static str) -> Result<Self> {
+        if !device::montgomery_layout_ok() {
+            return Err(EngineError::Unavailable {
+                op: "CudaEngine::new",
+                engine: name,
+                reason: "halo2curves' Fr/Fq are not Montgomery [u64; 4] limbs as the kernels expect".into(),
+            });
+        }
+        Ok(CudaEngine {
+            id: EngineId::fresh(name),
+            dev,
+            twiddles: ntt::Twiddles::default(),
+            cpu: CpuEngine::new(),
+            lock: Mutex::new(()),
+        })
+    }
+
+    fn guard(&self, op: &'static str) -> Result<MutexGuard<'_, ()>> {
+        self.lock.lock().map_err(|_| EngineError::Device { op, msg: "engine lock poisoned".into() })
+    }
+
+    fn scalars<'a>(&self, buf: &'a ScalarBuffer, op: &'static str) -> Result<&'a DevScalars> {
+        buf.downcast::<DevScalars>(self.id, op)
+    }
+
+    fn scalars_mut<'a>(&self, buf: &'a mut ScalarBuffer, op: &'static str) -> Result<&'a mut DevScalars> {
+        buf.downcast_mut::<DevScalars>(self.id, op)
+    }
+
+    fn wrap(&self, s: DevScalars) -> ScalarBuffer {
+        let len = s.len;
+        ScalarBuffer::new(self.id, len, Box::new(s))
+    }
+
+    /// MSM with an explicit window width (1..=20) and place of the window combination: for tests of the digit /
+    /// bucket logic and of the device combination kernel.
+    #[doc(hidden)]
+    pub fn msm_with_options(&self, bases: &Bases, scalars: &[Fr], window: u32, combine: msm::Combine) -> Result<G1> {
+        const OP: &str = "msm";
+        let b = self.bases(bases, scalars.len(), OP)?;
+        let _g = self.guard(OP)?;
+        let s = buffers::upload(&self.dev, scalars).op(OP)?;
+        msm::msm(&self.dev, b, s.buf.ptr(), s.len, window, combine).op(OP)
+    }
+
+    fn bases<'a>(&self, bases: &'a Bases, n: usize, op: &'static str) -> Result<&'a DevBases> {
+        let b = bases.downcast::<DevBases>(self.id, op)?;
+        if n > b.len {
+            return Err(EngineError::TooManyScalars { op, scalars: n, bases: b.len });
+        }
+        Ok(b)
+    }
+
+    fn binary(&self, a: &mut ScalarBuffer, b: &ScalarBuffer, op: &'static str, kernel: &'static str) -> Result<()> {
+        let b = self.scalars(b, op)?;
+        let a = self.scalars(a, op)?;
+        check_len(op, a, b)?;
+        let _g = self.guard(op)?;
+        buffers::zip(&self.dev, kernel, a, b).op(op)
+    }
+
+    /// Field arithmetic through the test kernels: for each i, [a+b, a−b, a·b, a², a⁻¹ (0 for 0), a out of
+    /// Montgomery form] as raw 32-byte limbs. `fq` selects Fq (else Fr); inputs are Montgomery limbs.
+    #[doc(hidden)]
+    pub fn field_ops_raw(&self, fq: bool, a: &[[u64; 4]], b: &[[u64; 4]]) -> Result<Vec<[u64; 4]>> {
+        const OP: &str = "field_ops";
+        let _g = self.guard(OP)?;
+        let n = a.len().min(b.len());
+        let bytes = |v: &[[u64; 4]]| v.iter().flat_map(|l| l.iter().flat_map(|x| x.to_le_bytes())).collect::<Vec<u8>>();
+        let da = DevBuf::from_bytes(&self.dev, &bytes(&a[..n])).op(OP)?;
+        let db = DevBuf::from_bytes(&self.dev, &bytes(&b[..n])).op(OP)?;
+        let out = DevBuf::new(&self.dev, n * 6 * 32).op(OP)?;
+        if n > 0 {
+            let kernel = if fq { "test_fq_ops" } else { "test_fr_ops" };
+            self.dev
+                .launch(kernel, device::blocks_for(n, 64), 64, device::kargs![da.ptr(), db.ptr(), out.ptr(), n as u32])
+                .op(OP)?;
+        }
+        let mut raw = vec![0u8; n * 6 * 32];
+        out.read(&mut raw).op(OP)?;
+        Ok(raw.chunks(32).map(device::limbs).collect())
+    }
+}
+
+fn check_len(op: &'static str, a: &DevScalars, b: &DevScalars) -> Result<()> {
+    if a.len != b.len {
+        return Err(EngineError::LengthMismatch { op, what: "right operand", got: b.len, expected: a.len });
+    }
+    Ok(())
+}
+
+impl Engine for CudaEngine {
+    fn id(&self) -> EngineId {
+        self.id
+    }
+
+    fn describe(&self) -> String {
+        format!("CUDA engine: {}", self.dev.describe())
+    }
+
+    fn device_memory_peak(&self) -> Option<u64> {
+        Some(self.dev.meter().peak())
+    }
+
+    fn reset_device_memory_peak(&self) {
+        self.dev.meter().reset_peak();
+    }
+
+    fn load_bases(&self, points: &[G1Affine]) -> Result<Bases> {
+        const OP: &str = "load_bases";
+        let _g = self.guard(OP)?;
+        let buf = DevBuf::from_bytes(&self.dev, points_bytes(points)).op(OP)?;
+        Ok(Bases::new(self.id, points.len(), Arc::new(DevBases { buf, len: points.len() })))
+    }
+
+    fn msm(&self, bases: &Bases, scalars: &[Fr]) -> Result<G1> {
+        self.msm_with_options(bases, scalars, msm::window_for(scalars.len()), msm::Combine::Host)
+    }
+
+    fn msm_buffer(&self, bases: &Bases, scalars: &ScalarBuffer) -> Result<G1> {
+        const OP: &str = "msm_buffer";
+        let s = self.scalars(scalars, OP)?;
+        let b = self.bases(bases, s.len, OP)?;
+        let _g = self.guard(OP)?;
+        msm::msm(&self.dev, b, s.buf.ptr(), s.len, msm::window_for(s.len), msm::Combine::Host).op(OP)
+    }
+
+    fn ntt(&self, values: &mut [Fr], dir: NttDirection) -> Result<()> {
+        const OP: &str = "ntt";
+        let log_n = ntt_log_size(values.len(), OP)?;
+        self.ntt_host(values, log_n, dir, None, OP)
+    }
+
+    fn coset_ntt(&self, values: &mut [Fr], coset: Fr, dir: NttDirection) -> Result<()> {
+        const OP: &str = "coset_ntt";
+        let log_n = ntt_log_size(values.len(), OP)?;
+        let c = coset_pair(coset, OP)?;
+        self.ntt_host(values, log_n, dir, Some(c), OP)
+    }
+
+    fn ntt_buffer(&self, buf: &mut ScalarBuffer, coset: Option<Fr>, dir: NttDirection) -> Result<()> {
+        const OP: &str = "ntt_buffer";
+        let s = self.scalars_mut(buf, OP)?;
+        let log_n = ntt_log_size(s.len, OP)?;
+        let c = coset.map(|g| coset_pair(g, OP)).transpose()?;
+        let _g = self.guard(OP)?;
+        ntt::ntt(&self.dev, &self.twiddles, &mut s.buf, log_n, dir, c).op(OP)
+    }
+
+    /// Runs on the CPU engine: host slices in, host slice out (the row programs are not on the device yet).
+    fn evaluate_rows(
+        &self,
+        program: &program::RowProgram,
+        columns: &[&[Fr]],
+        coset: Fr,
+        omega: Fr,
+        y: Fr,
+        out: &mut [Fr],
+    ) -> Result<()> {
+        self.cpu.evaluate_rows(program, columns, coset, omega, y, out)
+    }
+
+    fn alloc(&self, len: usize) -> Result<ScalarBuffer> {
+        let _g = self.guard("alloc")?;
+        Ok(self.wrap(buffers::zeros(&self.dev, len).op("alloc")?))
+    }
+
+    fn upload(&self, values: &[Fr]) -> Result<ScalarBuffer> {
+        let _g = self.guard("upload")?;
+        Ok(self.wrap(buffers::upload(&self.dev, values).op("upload")?))
+    }
+
+    fn download(&self, buf: &ScalarBuffer, out: &mut [Fr]) -> Result<()> {
+        const OP: &str = "download";
+        let s = self.scalars(buf, OP)?;
+        if s.len != out.len() {
+            return Err(EngineError::LengthMismatch { op: OP, what: "output slice", got: out.len(), expected: s.len });
+        }
+        let _g = self.guard(OP)?;
+        buffers::download(&s.buf, out).op(OP)
+    }
+
+    fn mul_assign(&self, a: &mut ScalarBuffer, b: &ScalarBuffer) -> Result<()> {
+        self.binary(a, b, "mul_assign", "fr_mul_assign")
+    }
+
+    fn add_assign(&self, a: &mut ScalarBuffer, b: &ScalarBuffer) -> Result<()> {
+        self.binary(a, b, "add_assign", "fr_add_assign")
+    }
+
+    fn sub_assign(&self, a: &mut ScalarBuffer, b: &ScalarBuffer) -> Result<()> {
+        self.binary(a, b, "sub_assign", "fr_sub_assign")
+    }
+
+    fn add_scaled(&self, a: &mut ScalarBuffer, c: Fr, b: &ScalarBuffer) -> Result<()> {
+        const OP: &str = "add_scaled";
+        let b = self.scalars(b, OP)?;
+        let a = self.scalars(a, OP)?;
+        check_len(OP, a, b)?;
+        let _g = self.guard(OP)?;
+        buffers::add_scaled(&self.dev, a, c, b).op(OP)
+    }
+
+    fn scale(&self, a: &mut ScalarBuffer, c: Fr) -> Result<()> {
+        const OP: &str = "scale";
+        let a = self.scalars(a, OP)?;
+        let _g = self.guard(OP)?;
+        buffers::scale(&self.dev, a, c).op(OP)
+    }
+
+    fn distribute_powers(&self, a: &mut ScalarBuffer, c: Fr) -> Result<()> {
+        const OP: &str = "distribute_powers";
+        let a = self.scalars(a, OP)?;
+        let _g = self.guard(OP)?;
+        ntt::distribute_powers(&self.dev, a.buf.ptr(), a.len, c).op(OP)
+    }
+
+    fn synchronize(&self) -> Result<()> {
+        self.dev.synchronize().op("synchronize")
+    }
+}
+
+impl CudaEngine {
+    /// Host slice in, host slice out: upload, transform on the device, download.
+    fn ntt_host(
+        &self,
+        values: &mut [Fr],
+        log_n: u32,
+        dir: NttDirection,
+        coset: Option<(Fr, Fr)>,
+        op: &'static str,
+    ) -> Result<()> {
+        let _g = self.guard(op)?;
+        let mut s = buffers::upload(&self.dev, values).op(op)?;
+        ntt::ntt(&self.dev, &self.twiddles, &mut s.buf, log_n, dir, coset).op(op)?;
+        buffers::download(&s.buf, values).op(op)
+    }
+}
+
+/// (g, g^-1), refusing g = 0.
+fn coset_pair(g: Fr, op: &'static str) -> Result<(Fr, Fr)> {
+    let inv = Option::<Fr>::from(g.invert()).ok_or(EngineError::ZeroCoset { op })?;
+    Ok((g, inv))
+}

@@ -1,0 +1,162 @@
+//! The CUDA engine on a real GPU against the CPU engine, bit for bit; and engine selection on this machine.
+//! Without a GPU (or without `--features cuda`) the GPU tests print `skipped: <reason>` and pass.
+//! `cargo test -p zkinfer-backend --release --features cuda cuda_gpu`
+
+mod common;
+
+mod cuda_gpu {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    use halo2_proofs::halo2curves::ff::{Field, WithSmallOrderMulGroup};
+    use halo2_proofs::halo2curves::group::Curve;
+    use zkinfer_backend::engine::cuda::CudaEngine;
+    use zkinfer_backend::{select_engine, CpuEngine, Engine, EngineError, EngineKind, Fr, NttDirection};
+
+    use super::common::*;
+
+    fn gpu_or_skip() -> Option<CudaEngine> {
+        match CudaEngine::new() {
+            Ok(e) => {
+                println!("running on {}", e.describe());
+                Some(e)
+            }
+            Err(e) => {
+                println!("skipped: {e}");
+                None
+            }
+        }
+    }
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn cuda_engine_selection_on_this_machine() {
+        let cap = Captured::default();
+        let writer = cap.clone();
+        let sub = tracing_subscriber::fmt().with_ansi(false).with_writer(move || writer.clone()).finish();
+        let auto = tracing::subscriber::with_default(sub, || select_engine(EngineKind::Auto)).unwrap();
+        let log = String::from_utf8(cap.0.lock().unwrap().clone()).unwrap();
+        match CudaEngine::new() {
+            Ok(_) => {
+                assert_eq!(auto.name(), "cuda");
+                assert!(select_engine(EngineKind::Cuda).is_ok());
+                assert!(log.is_empty(), "no warning when CUDA works: {log}");
+            }
+            Err(EngineError::Unavailable { reason, .. }) => {
+                assert_eq!(auto.name(), "cpu");
+                let lines: Vec<&str> = log.lines().collect();
+                assert_eq!(lines.len(), 1, "exactly one warning line: {log}");
+                assert!(lines[0].contains("WARN") && lines[0].contains("using the CPU engine") && lines[0].contains(&reason));
+                match select_engine(EngineKind::Cuda) {
+                    Err(EngineError::Unavailable { engine: "cuda", reason: r, .. }) => assert_eq!(r, reason),
+                    other => panic!("expected Unavailable, got {other:?}"),
+                }
+                println!("auto -> cpu; warning: {}", lines[0]);
+            }
+            Err(e) => panic!("unexpected error kind: {e}"),
+        }
+    }
+
+    #[test]
+    fn cuda_gpu_msm_matches_cpu() {
+        let Some(g) = gpu_or_skip() else { return };
+        let cpu = CpuEngine::new();
+        let max = 1usize << 22;
+        let bases = points(max, 1);
+        let (hg, hc) = (g.load_bases(&bases).unwrap(), cpu.load_bases(&bases).unwrap());
+        let mut sizes: Vec<usize> = (0..=22).map(|k| 1usize << k).collect();
+        sizes.extend([3, 1000, 12345, (1 << 20) - 1, (1 << 20) + 7, 3_000_000]);
+        for n in sizes {
+            let s = scalars(n, n as u64);
+            let want = cpu.msm(&hc, &s).unwrap().to_affine();
+            assert_eq!(g.msm(&hg, &s).unwrap().to_affine(), want, "random n = {n}");
+            let buf = g.upload(&s).unwrap();
+            assert_eq!(g.msm_buffer(&hg, &buf).unwrap().to_affine(), want, "msm_buffer n = {n}");
+        }
+        for n in [1usize << 16, 1 << 20, 1 << 22] {
+            let int8: Vec<Fr> = (0..n)
+                .map(|i| {
+                    let v = ((i * 37 + 11) % 256) as i64 - 128;
+                    if v < 0 { -Fr::from(v.unsigned_abs()) } else { Fr::from(v as u64) }
+                })
+                .collect();
+            let edge: [(&str, Vec<Fr>); 4] = [
+                ("zeros", vec![Fr::ZERO; n]),
+                ("r - 1", vec![-Fr::ONE; n]),
+                ("constant", vec![Fr::from(0xdead_beef_u64).square(); n]),
+                ("int8", int8),
+            ];
+            for (what, s) in edge {
+                let want = cpu.msm(&hc, &s).unwrap().to_affine();
+                assert_eq!(g.msm(&hg, &s).unwrap().to_affine(), want, "{what} n = {n}");
+            }
+        }
+    }
+
+    #[test]
+    fn cuda_gpu_ntt_matches_cpu() {
+        let Some(g) = gpu_or_skip() else { return };
+        let cpu = CpuEngine::new();
+        for log_n in 1..=24u32 {
+            let input = scalars(1 << log_n, 50 + log_n as u64);
+            for dir in [NttDirection::Forward, NttDirection::Inverse] {
+                let (mut a, mut b) = (input.clone(), input.clone());
+                g.ntt(&mut a, dir).unwrap();
+                cpu.ntt(&mut b, dir).unwrap();
+                assert!(a == b, "ntt 2^{log_n} {dir:?}");
+                let (mut a, mut b) = (input.clone(), input.clone());
+                g.coset_ntt(&mut a, Fr::ZETA, dir).unwrap();
+                cpu.coset_ntt(&mut b, Fr::ZETA, dir).unwrap();
+                assert!(a == b, "coset ntt 2^{log_n} {dir:?}");
+            }
+            let mut buf = g.upload(&input).unwrap();
+            g.ntt_buffer(&mut buf, Some(Fr::ZETA), NttDirection::Forward).unwrap();
+            g.ntt_buffer(&mut buf, Some(Fr::ZETA), NttDirection::Inverse).unwrap();
+            let mut back = vec![Fr::ZERO; input.len()];
+            g.download(&buf, &mut back).unwrap();
+            assert!(back == input, "coset roundtrip 2^{log_n}");
+        }
+    }
+
+    #[test]
+    fn cuda_gpu_field_and_buffers_match_cpu() {
+        let Some(g) = gpu_or_skip() else { return };
+        let cpu = CpuEngine::new();
+        let n = 1 << 20;
+        let (x, y) = (scalars(n, 1), scalars(n, 2));
+        let c = Fr::from(987654321u64).square();
+        let mut outs = Vec::new();
+        for e in [&g as &dyn Engine, &cpu] {
+            let mut a = e.upload(&x).unwrap();
+            let b = e.upload(&y).unwrap();
+            e.mul_assign(&mut a, &b).unwrap();
+            e.add_assign(&mut a, &b).unwrap();
+            e.sub_assign(&mut a, &b).unwrap();
+            e.add_scaled(&mut a, c, &b).unwrap();
+            e.scale(&mut a, c).unwrap();
+            e.distribute_powers(&mut a, c).unwrap();
+            let mut v = vec![Fr::ZERO; n];
+            e.download(&a, &mut v).unwrap();
+            outs.push(v);
+        }
+        assert!(outs[0] == outs[1], "element-wise ops");
+        // Field kernels on the GPU against halo2curves (the emulated test does the full table).
+        let a: Vec<[u64; 4]> = [Fr::ZERO, Fr::ONE, -Fr::ONE, c].iter().map(|f| zkinfer_backend::engine::cuda::device::limbs(zkinfer_backend::engine::cuda::device::fr_bytes(std::slice::from_ref(f)))).collect();
+        let got = g.field_ops_raw(false, &a, &a).unwrap();
+        let mont = |f: Fr| zkinfer_backend::engine::cuda::device::limbs(zkinfer_backend::engine::cuda::device::fr_bytes(&[f]));
+        assert_eq!(got[6 * 3 + 2], mont(c * c));
+        assert_eq!(got[6 * 2 + 4], mont(-Fr::ONE));
+    }
+}

@@ -1,0 +1,12 @@
+// Shared by every kernel file. The sources are concatenated into one NVRTC program (kernels/src/lib.rs gives the
+// order) and compile unchanged on the host through kernels/emu/emu.hpp, so: no #include, no inline PTX, no
+// intrinsics, only statically sized __shared__ arrays, and every kernel is extern "C" (unmangled names).
+
+typedef unsigned int u32;
+typedef unsigned long long u64;
+
+// Global thread index of a 1-D launch.
+__device__ __forceinline__ u32 global_id() { return blockIdx.x * blockDim.x + threadIdx.x; }
+
+// Total threads of a 1-D launch (for grid-stride loops).
+__device__ __forceinline__ u32 global_threads() { return gridDim.x * blockDim.x; }
