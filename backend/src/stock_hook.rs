@@ -284,6 +284,29 @@ pub fn prove_stock_with_engine<C: halo2_proofs::plonk::Circuit<Fr>>(
     Ok(transcript.finalize())
 }
 
+/// halo2-axiom's stock `create_proof` untouched (its own MSMs and FFTs, KZG, SHPLONK, Blake2b): the baseline the
+/// benchmarks compare against.
+pub fn prove_stock<C: halo2_proofs::plonk::Circuit<Fr>>(
+    params: &ParamsKZG<Bn256>,
+    pk: &halo2_proofs::plonk::ProvingKey<G1Affine>,
+    circuit: C,
+    instances: &[&[Fr]],
+    rng: impl RngCore,
+) -> Result<Vec<u8>, halo2_proofs::plonk::Error> {
+    use halo2_proofs::poly::kzg::{commitment::KZGCommitmentScheme, multiopen::ProverSHPLONK};
+    use halo2_proofs::transcript::{Blake2bWrite, Challenge255, TranscriptWriterBuffer};
+    let mut transcript = Blake2bWrite::<_, G1Affine, Challenge255<_>>::init(Vec::new());
+    halo2_proofs::plonk::create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, _, _, _, _>(
+        params,
+        pk,
+        &[circuit],
+        &[instances],
+        rng,
+        &mut transcript,
+    )?;
+    Ok(transcript.finalize())
+}
+
 /// halo2-axiom's stock verifier (KZG, SHPLONK, Blake2b) on one proof.
 pub fn verify_stock(
     params: &ParamsKZG<Bn256>,

@@ -45,23 +45,11 @@ pub fn stats_for_shape(model: &QuantModel, vis: &Visibility, shape: Shape) -> Ci
     let _ = ModelConfig::configure(&mut cs, shape.clone());
     let sections = section_rows(model, vis, &shape);
     let rows = sections.iter().map(|s| s.1).sum();
-    let n = 1u64 << shape.k;
     let degree = cs.degree();
     let perm = cs.permutation().get_columns().len();
     let lookups = cs.lookups().len();
     let (adv, fixed) = (cs.num_advice_columns(), cs.num_fixed_columns());
-    // Committed per-row polynomials (advice, lookup A'/S'/Z, permutation Z) in Lagrange and coefficient form,
-    // plus the proving key (fixed values+polys, permutation sigmas), plus a few extended-coset work buffers.
-    let perm_z = perm.div_ceil(degree - 2);
-    let committed = (adv + 3 * lookups + perm_z) as u64;
-    let key = (2 * fixed + 2 * perm) as u64;
-    // The column count alone undershoots: measured peak RSS of `zkinfer prove` was 1.58× it for digits (k = 17,
-    // 1.02 GiB) and 1.46× for MobileNet v2 0.35/96 (k = 20, 14.1 GiB), so the estimate is scaled by 1.6 to stay
-    // on the safe side of the machine check.
-    let prove_memory = 32 * n * (2 * committed + key + 12) * 8 / 5;
-    // Keygen: the key, the permutation's union-find (≈ 24 B per cell of each permutation column) and the fixed
-    // columns' values during synthesis; scaled by 1.4 after `zkinfer setup` on 0.35/96 peaked at 8.8 GiB (1.35×).
-    let setup_memory = (32 * n * (key + fixed as u64) + 24 * n * perm as u64) * 7 / 5;
+    let (prove_memory, setup_memory) = memory_estimate(&cs, shape.k);
     CircuitStats {
         k: shape.k,
         rows,
@@ -78,6 +66,28 @@ pub fn stats_for_shape(model: &QuantModel, vis: &Visibility, shape: Shape) -> Ci
         setup_memory,
         shape,
     }
+}
+
+/// Estimated peak resident memory of (proving, setup) in bytes for any halo2 circuit with constraint system `cs` at
+/// 2^k rows.
+pub fn memory_estimate(cs: &ConstraintSystem<Fr>, k: u32) -> (u64, u64) {
+    let n = 1u64 << k;
+    let degree = cs.degree().max(3);
+    let perm = cs.permutation().get_columns().len();
+    let (adv, fixed) = (cs.num_advice_columns(), cs.num_fixed_columns());
+    // Committed per-row polynomials (advice, lookup A'/S'/Z, permutation Z) in Lagrange and coefficient form,
+    // plus the proving key (fixed values+polys, permutation sigmas), plus a few extended-coset work buffers.
+    let perm_z = perm.div_ceil(degree - 2);
+    let committed = (adv + 3 * cs.lookups().len() + perm_z) as u64;
+    let key = (2 * fixed + 2 * perm) as u64;
+    // The column count alone undershoots: measured peak RSS of `zkinfer prove` was 1.58× it for digits (k = 17,
+    // 1.02 GiB) and 1.46× for MobileNet v2 0.35/96 (k = 20, 14.1 GiB), so the estimate is scaled by 1.6 to stay
+    // on the safe side of the machine check.
+    let prove = 32 * n * (2 * committed + key + 12) * 8 / 5;
+    // Keygen: the key, the permutation's union-find (≈ 24 B per cell of each permutation column) and the fixed
+    // columns' values during synthesis; scaled by 1.4 after `zkinfer setup` on 0.35/96 peaked at 8.8 GiB (1.35×).
+    let setup = (32 * n * (key + fixed as u64) + 24 * n * perm as u64) * 7 / 5;
+    (prove, setup)
 }
 
 /// Size of the circuit for `model` with `vis`, planned but not built.

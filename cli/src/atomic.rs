@@ -139,3 +139,26 @@ impl Drop for StagedDir {
         unregister(&self.path);
     }
 }
+
+/// A scratch directory removed on drop (and by the Ctrl-C cleanup).
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    /// `$TMPDIR/zkinfer-<purpose>-<pid>`, emptied first if a previous run left it behind.
+    pub fn new(purpose: &str) -> Result<Self> {
+        let p = std::env::temp_dir().join(format!("zkinfer-{purpose}-{}", std::process::id()));
+        if p.exists() {
+            std::fs::remove_dir_all(&p)?;
+        }
+        std::fs::create_dir_all(&p).with_context(|| format!("cannot create {}", p.display()))?;
+        register_temp(&p);
+        Ok(TempDir(p))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+        unregister_temp(&self.0);
+    }
+}

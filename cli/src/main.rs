@@ -1,7 +1,8 @@
 //! `zkinfer` — prove quantized CNN inference with halo2 (KZG over BN254).
 //!
 //! `inspect` (size and memory before any work), `setup` (keys), `prove`, `verify`, `commit` (native commitments),
-//! `demo` (the whole flow on the bundled digits model), `engines`, `selftest`. Every failure exits non-zero with
+//! `demo` (the whole flow on the bundled digits model), `bench` (stock halo2 vs zkinfer on CPU and GPU), `engines`,
+//! `selftest`. Every failure exits non-zero with
 //! `error: …` on stderr; output files are written atomically.
 
 mod atomic;
@@ -10,6 +11,7 @@ mod encoding;
 mod input;
 mod keys;
 mod model_file;
+mod peak_memory;
 mod proof_file;
 mod ui;
 mod visibility;
@@ -23,7 +25,8 @@ use serde::Serialize;
 use zkinfer_backend::EngineKind;
 
 use commands::prove::ProverKind;
-use commands::{commit, demo, inspect, prove, selftest, setup, verify};
+use commands::bench::BenchProver;
+use commands::{bench, commit, demo, inspect, prove, selftest, setup, verify};
 use ui::Ui;
 
 #[derive(Parser)]
@@ -132,6 +135,32 @@ enum Command {
         /// Keep the model, keys and proof in this directory (a temporary one is used and removed otherwise).
         #[arg(long)]
         dir: Option<PathBuf>,
+    },
+    /// Setup, prove and verify bundled configs with halo2-axiom's stock prover and zkinfer's prover on each engine,
+    /// in one run: markdown table on stdout, JSON with --out (or --json).
+    Bench {
+        /// Configs, comma-separated or repeated: digits, mobilenet-0.35-96, mobilenet-0.5-224, mobilenet-0.75-192,
+        /// mobilenets, synthetic (k = 12..20), synthetic-K, all.
+        #[arg(long, default_value = "digits")]
+        config: Vec<String>,
+        /// Provers to run (CUDA is reported as skipped when this build or machine has no working GPU).
+        #[arg(long, value_enum, value_delimiter = ',', default_value = "stock,cpu,cuda")]
+        provers: Vec<BenchProver>,
+        /// What the model configs hide behind commitments.
+        #[arg(long, default_value = "weights,input")]
+        hide: String,
+        /// Proofs per prover (the median is reported).
+        #[arg(long, default_value_t = 1)]
+        reps: usize,
+        /// Write the full report as JSON to this file.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Run configs whose memory estimate exceeds this machine's.
+        #[arg(long)]
+        force: bool,
+        /// Seed of the dev SRS and the provers' randomness.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
     },
     /// Show the proving engines this build and machine can use.
     Engines,
@@ -294,6 +323,15 @@ fn run(command: Command, ui: &Ui) -> Result<()> {
                     r.k, r.setup_s, r.prove_s, r.prover, r.engine, r.verify_ms, r.proof_bytes
                 );
             })
+        }
+        Command::Bench { config, provers, hide, reps, out, force, seed } => {
+            let args = bench::BenchArgs { configs: config, provers, hide: visibility::parse(&hide)?, reps, out, force, seed };
+            let r = bench::run(&args, ui)?;
+            emit(ui, &r, |r| print!("{}", bench::markdown(r)))?;
+            if r.failed() {
+                bail!("a prover failed or produced a proof the stock verifier rejected (see the table)");
+            }
+            Ok(())
         }
         Command::Engines => selftest::engines(),
         Command::Selftest { engine, prover, len, seed } => selftest::selftest(engine, prover, len, seed, ui.json, ui.quiet),

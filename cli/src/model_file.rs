@@ -25,7 +25,7 @@ pub fn load(path: &Path) -> Result<LoadedModel> {
     Ok(LoadedModel { model: Arc::new(model), blake2b, file })
 }
 
-/// Physical memory available to this process: the smaller of MemTotal and the cgroup limit, if any.
+/// Physical memory available to this process: the smallest of MemTotal, the cgroup limit and `$ZKINFER_MEMORY_GIB`.
 pub fn machine_memory() -> Option<u64> {
     let total = std::fs::read_to_string("/proc/meminfo").ok().and_then(|s| {
         s.lines()
@@ -38,11 +38,13 @@ pub fn machine_memory() -> Option<u64> {
         .iter()
         .find_map(|p| std::fs::read_to_string(p).ok())
         .and_then(|s| s.trim().parse::<u64>().ok());
-    match (total, cgroup) {
-        (Some(t), Some(c)) => Some(t.min(c)),
-        (t, c) => t.or(c),
-    }
+    // A user-set cap (GiB), e.g. to leave room for other work or to rehearse a smaller machine.
+    let cap = std::env::var(MEMORY_CAP_ENV).ok().and_then(|v| v.trim().parse::<f64>().ok()).filter(|g| *g > 0.0);
+    [total, cgroup, cap.map(|g| (g * (1u64 << 30) as f64) as u64)].into_iter().flatten().min()
 }
+
+/// Environment variable capping the memory the checks assume this machine has, in GiB.
+pub const MEMORY_CAP_ENV: &str = "ZKINFER_MEMORY_GIB";
 
 pub fn gib(bytes: u64) -> f64 {
     bytes as f64 / (1u64 << 30) as f64

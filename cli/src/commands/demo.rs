@@ -14,8 +14,8 @@ use super::setup::{self, SetupArgs, SrsSource};
 use super::verify;
 use crate::ui::Ui;
 
-const MODEL: &[u8] = include_bytes!("../../../model-import/fixtures/digits_int8.onnx");
-const TEST_X: &[u8] = include_bytes!("../../../model-import/fixtures/digits_test_x.npy");
+pub(crate) const MODEL: &[u8] = include_bytes!("../../../model-import/fixtures/digits_int8.onnx");
+pub(crate) const TEST_X: &[u8] = include_bytes!("../../../model-import/fixtures/digits_test_x.npy");
 const TEST_Y: &[u8] = include_bytes!("../../../model-import/fixtures/digits_test_y.npy");
 
 pub struct DemoArgs {
@@ -53,7 +53,7 @@ pub fn run(args: &DemoArgs, ui: &Ui) -> Result<DemoReport> {
             d.clone()
         }
         None => {
-            tmp = TempDir::new()?;
+            tmp = crate::atomic::TempDir::new("demo")?;
             tmp.0.clone()
         }
     };
@@ -99,26 +99,4 @@ pub fn run(args: &DemoArgs, ui: &Ui) -> Result<DemoReport> {
         prover: p.prover,
         dir: args.dir.as_ref().map(|d| d.display().to_string()),
     })
-}
-
-/// A scratch directory removed on drop (and by the Ctrl-C cleanup).
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> Result<Self> {
-        let p = std::env::temp_dir().join(format!("zkinfer-demo-{}", std::process::id()));
-        if p.exists() {
-            std::fs::remove_dir_all(&p)?;
-        }
-        std::fs::create_dir_all(&p).with_context(|| format!("cannot create {}", p.display()))?;
-        crate::atomic::register_temp(&p);
-        Ok(TempDir(p))
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-        crate::atomic::unregister_temp(&self.0);
-    }
 }
