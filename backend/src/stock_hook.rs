@@ -262,6 +262,26 @@ impl<'params> Prover<'params, EngineKzg> for EngineProverShplonk<'params> {
     }
 }
 
+/// halo2-axiom's `create_proof` for commitment scheme `S` and multi-opening prover `P` over a Blake2b transcript.
+fn create_proof_blake2b<'params, S, P, C>(
+    params: &'params S::ParamsProver,
+    pk: &halo2_proofs::plonk::ProvingKey<G1Affine>,
+    circuit: C,
+    instances: &[&[Fr]],
+    rng: impl RngCore,
+) -> Result<Vec<u8>, halo2_proofs::plonk::Error>
+where
+    S: CommitmentScheme<Curve = G1Affine, Scalar = Fr>,
+    S::ParamsProver: Sync,
+    P: Prover<'params, S>,
+    C: halo2_proofs::plonk::Circuit<Fr>,
+{
+    use halo2_proofs::transcript::{Blake2bWrite, Challenge255, TranscriptWriterBuffer};
+    let mut transcript = Blake2bWrite::<_, G1Affine, Challenge255<_>>::init(Vec::new());
+    halo2_proofs::plonk::create_proof::<S, P, _, _, _, _>(params, pk, &[circuit], &[instances], rng, &mut transcript)?;
+    Ok(transcript.finalize())
+}
+
 /// Proves one circuit with halo2-axiom's stock `create_proof`, commitments through `params`' engine, SHPLONK and
 /// the Blake2b transcript. `instances` holds one slice per instance column.
 pub fn prove_stock_with_engine<C: halo2_proofs::plonk::Circuit<Fr>>(
@@ -271,17 +291,7 @@ pub fn prove_stock_with_engine<C: halo2_proofs::plonk::Circuit<Fr>>(
     instances: &[&[Fr]],
     rng: impl RngCore,
 ) -> Result<Vec<u8>, halo2_proofs::plonk::Error> {
-    use halo2_proofs::transcript::{Blake2bWrite, Challenge255, TranscriptWriterBuffer};
-    let mut transcript = Blake2bWrite::<_, G1Affine, Challenge255<_>>::init(Vec::new());
-    halo2_proofs::plonk::create_proof::<EngineKzg, EngineProverShplonk<'_>, _, _, _, _>(
-        params,
-        pk,
-        &[circuit],
-        &[instances],
-        rng,
-        &mut transcript,
-    )?;
-    Ok(transcript.finalize())
+    create_proof_blake2b::<EngineKzg, EngineProverShplonk<'_>, _>(params, pk, circuit, instances, rng)
 }
 
 /// halo2-axiom's stock `create_proof` untouched (its own MSMs and FFTs, KZG, SHPLONK, Blake2b): the baseline the
@@ -293,18 +303,8 @@ pub fn prove_stock<C: halo2_proofs::plonk::Circuit<Fr>>(
     instances: &[&[Fr]],
     rng: impl RngCore,
 ) -> Result<Vec<u8>, halo2_proofs::plonk::Error> {
-    use halo2_proofs::poly::kzg::{commitment::KZGCommitmentScheme, multiopen::ProverSHPLONK};
-    use halo2_proofs::transcript::{Blake2bWrite, Challenge255, TranscriptWriterBuffer};
-    let mut transcript = Blake2bWrite::<_, G1Affine, Challenge255<_>>::init(Vec::new());
-    halo2_proofs::plonk::create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, _, _, _, _>(
-        params,
-        pk,
-        &[circuit],
-        &[instances],
-        rng,
-        &mut transcript,
-    )?;
-    Ok(transcript.finalize())
+    use halo2_proofs::poly::kzg::commitment::KZGCommitmentScheme;
+    create_proof_blake2b::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, _>(params, pk, circuit, instances, rng)
 }
 
 /// halo2-axiom's stock verifier (KZG, SHPLONK, Blake2b) on one proof.

@@ -30,35 +30,33 @@ __device__ __forceinline__ G1A g1a_neg(const G1A& p) {
     return r;
 }
 
-// 2 * (x, y) for an affine point (never the identity here).
-__device__ __forceinline__ G1X g1x_double_affine(const G1A& p) {
-    Fq u = f_dbl(p.y);
+// The doubling formulas on (X, Y) alone: X3, Y3, and ZZ3 = V, ZZZ3 = W for an affine input (ZZ = ZZZ = 1); an
+// XYZZ input scales them by its ZZ and ZZZ.
+__device__ __forceinline__ G1X g1x_double_xy(const Fq& x, const Fq& y) {
+    Fq u = f_dbl(y);
     Fq v = f_sqr(u);
     Fq w = f_mul(u, v);
-    Fq s = f_mul(p.x, v);
-    Fq x2 = f_sqr(p.x);
+    Fq s = f_mul(x, v);
+    Fq x2 = f_sqr(x);
     Fq m = f_add(f_dbl(x2), x2);
     G1X r;
     r.x = f_sub(f_sqr(m), f_dbl(s));
-    r.y = f_sub(f_mul(m, f_sub(s, r.x)), f_mul(w, p.y));
+    r.y = f_sub(f_mul(m, f_sub(s, r.x)), f_mul(w, y));
     r.zz = v;
     r.zzz = w;
     return r;
 }
 
+// 2 * (x, y) for an affine point (never the identity here).
+__device__ __forceinline__ G1X g1x_double_affine(const G1A& p) {
+    return g1x_double_xy(p.x, p.y);
+}
+
 __device__ __forceinline__ G1X g1x_double(const G1X& p) {
     if (g1x_is_identity(p)) return p;
-    Fq u = f_dbl(p.y);
-    Fq v = f_sqr(u);
-    Fq w = f_mul(u, v);
-    Fq s = f_mul(p.x, v);
-    Fq x2 = f_sqr(p.x);
-    Fq m = f_add(f_dbl(x2), x2);
-    G1X r;
-    r.x = f_sub(f_sqr(m), f_dbl(s));
-    r.y = f_sub(f_mul(m, f_sub(s, r.x)), f_mul(w, p.y));
-    r.zz = f_mul(v, p.zz);
-    r.zzz = f_mul(w, p.zzz);
+    G1X r = g1x_double_xy(p.x, p.y);
+    r.zz = f_mul(r.zz, p.zz);
+    r.zzz = f_mul(r.zzz, p.zzz);
     return r;
 }
 

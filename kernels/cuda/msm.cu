@@ -85,17 +85,25 @@ __device__ __forceinline__ u32 owner_bucket(const u32* off, u32 buckets, u32 s) 
     return lo;
 }
 
+// Segment s (a thread) of an accumulation level: entries [start, end) of its bucket, at most `seg` of them.
+// Returns false for threads past the last segment.
+__device__ __forceinline__ bool msm_segment(const u32* cnt_in, const u32* off_in, const u32* cnt_out,
+                                            const u32* off_out, u32 buckets, u32 seg, u32 s, u32& start, u32& end) {
+    u32 total = off_out[buckets - 1] + cnt_out[buckets - 1];
+    if (s >= total) return false;
+    u32 b = owner_bucket(off_out, buckets, s);
+    start = off_in[b] + (s - off_out[b]) * seg;
+    end = off_in[b] + cnt_in[b];
+    if (end > start + seg) end = start + seg;
+    return true;
+}
+
 // First level: segment s of bucket b sums affine points sorted[off_in[b] + k L ...] (k = s - off_out[b]).
 extern "C" __global__ void msm_accumulate_points(const G1A* bases, const u32* sorted, const u32* cnt_in,
                                                  const u32* off_in, const u32* cnt_out, const u32* off_out,
                                                  u32 buckets, u32 seg, G1X* out) {
-    u32 s = global_id();
-    u32 total = off_out[buckets - 1] + cnt_out[buckets - 1];
-    if (s >= total) return;
-    u32 b = owner_bucket(off_out, buckets, s);
-    u32 start = off_in[b] + (s - off_out[b]) * seg;
-    u32 end = off_in[b] + cnt_in[b];
-    if (end > start + seg) end = start + seg;
+    u32 s = global_id(), start, end;
+    if (!msm_segment(cnt_in, off_in, cnt_out, off_out, buckets, seg, s, start, end)) return;
     G1X acc = g1x_identity();
     for (u32 j = start; j < end; j++) {
         u32 v = sorted[j];
@@ -110,13 +118,8 @@ extern "C" __global__ void msm_accumulate_points(const G1A* bases, const u32* so
 extern "C" __global__ void msm_accumulate_partials(const G1X* in, const u32* cnt_in, const u32* off_in,
                                                    const u32* cnt_out, const u32* off_out, u32 buckets, u32 seg,
                                                    G1X* out) {
-    u32 s = global_id();
-    u32 total = off_out[buckets - 1] + cnt_out[buckets - 1];
-    if (s >= total) return;
-    u32 b = owner_bucket(off_out, buckets, s);
-    u32 start = off_in[b] + (s - off_out[b]) * seg;
-    u32 end = off_in[b] + cnt_in[b];
-    if (end > start + seg) end = start + seg;
+    u32 s = global_id(), start, end;
+    if (!msm_segment(cnt_in, off_in, cnt_out, off_out, buckets, seg, s, start, end)) return;
     G1X acc = in[start];
     for (u32 j = start + 1; j < end; j++) acc = g1x_add(acc, in[j]);
     out[s] = acc;

@@ -255,16 +255,20 @@ fn model_case(fx: &Fixture, vis: Visibility, seed: u64, force: bool, dir: &Path,
     Ok(Prepared::Run(Case { report, keygen_circuit, circuit, instances }))
 }
 
-fn synthetic_case(k: u32, seed: u64) -> Case<DotProductCircuit> {
+fn synthetic_case(k: u32, seed: u64, force: bool) -> Prepared<DotProductCircuit> {
     // The longest dot product that still fits 2^k rows (min_k is monotone in the length).
     let len = (1usize << k) - 11;
     debug_assert_eq!(DotProductCircuit::min_k(len), k);
     let circuit = DotProductCircuit::random(len, &mut ChaCha20Rng::seed_from_u64(seed ^ k as u64));
     let mut cs = ConstraintSystem::default();
     let _ = DotProductCircuit::configure(&mut cs);
-    let report =
+    let mut report =
         ConfigReport::new(&format!("synthetic-{k}"), &format!("byte dot product of {len} pairs with a range lookup"), k, &cs);
-    Case { report, keygen_circuit: circuit.without_witnesses(), instances: vec![circuit.output()], circuit }
+    if let Some(why) = memory_skip(&report, force) {
+        report.skipped = Some(why);
+        return Prepared::Skip(report);
+    }
+    Prepared::Run(Case { report, keygen_circuit: circuit.without_witnesses(), instances: vec![circuit.output()], circuit })
 }
 
 fn median(v: &[f64]) -> f64 {
@@ -319,14 +323,11 @@ fn memory_skip(r: &ConfigReport, force: bool) -> Option<String> {
     })
 }
 
+/// Runs a case whose memory estimate was checked when it was prepared.
 fn run_case<C: Circuit<Fr> + Clone>(case: Case<C>, args: &BenchArgs, engines: &Engines, ui: &Ui) -> ConfigReport {
     let mut report = case.report;
     let name = report.config.clone();
     let k = report.k.unwrap_or_default();
-    if let Some(why) = memory_skip(&report, args.force) {
-        report.skipped = Some(why);
-        return report;
-    }
     ui.say(format!(
         "{name}: {} (k = {k}, {} advice + {} fixed columns, {} lookups; est. prove memory {:.1} GiB)",
         report.description,
@@ -521,7 +522,10 @@ pub fn run(args: &BenchArgs, ui: &Ui) -> Result<BenchReport> {
                     ..ConfigReport::default()
                 },
             },
-            Planned::Synthetic(k) => run_case(synthetic_case(k, args.seed), args, &engines, ui),
+            Planned::Synthetic(k) => match synthetic_case(k, args.seed, args.force) {
+                Prepared::Run(case) => run_case(case, args, &engines, ui),
+                Prepared::Skip(report) => report,
+            },
         };
         if let Some(why) = &report.skipped {
             ui.warn(format!("{}: skipped: {why}", report.config));
