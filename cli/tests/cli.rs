@@ -55,12 +55,27 @@ struct Shared {
     other_keys: PathBuf,
 }
 
+static SHARED: OnceLock<Shared> = OnceLock::new();
+
+// A static is never dropped, so its TempDir would outlive the process and leave ~1.7 GB of keys in the temp folder
+// on every run; the C runtime's exit handlers run both when libtest returns and when it exits after a failure.
+unsafe extern "C" {
+    fn atexit(callback: extern "C" fn()) -> i32;
+}
+
+extern "C" fn remove_shared_dir() {
+    if let Some(s) = SHARED.get() {
+        let _ = std::fs::remove_dir_all(s.dir.path());
+    }
+}
+
 /// Keys for digits (hidden weights and input, dev SRS), a proof of held-out image 0, and keys for another model
 /// (the matmul fixture) set up from the first setup's SRS file (`--srs`).
 fn shared() -> &'static Shared {
-    static S: OnceLock<Shared> = OnceLock::new();
-    S.get_or_init(|| {
+    SHARED.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
+        // SAFETY: registers a plain function with no arguments; it only reads a static already initialised.
+        assert_eq!(unsafe { atexit(remove_shared_dir) }, 0, "atexit");
         let keys = dir.path().join("keys");
         ok(&zk(&[&"setup", &digits(), &"--dev-srs", &"--seed", &"7", &"--hide", &"weights,input", &"--out", &keys]));
         let proof = dir.path().join("digit0.proof.json");
