@@ -68,10 +68,11 @@ pub fn selftest(kind: EngineKind, prover: ProverKind, len: usize, seed: u64, jso
     if json {
         println!(
             "{{\"engine\":\"{}\",\"prover\":\"{}\",\"k\":{k},\"len\":{len},\"setup_s\":{setup_s:.3},\
-             \"prove_s\":{prove_s:.3},\"verify_ms\":{verify_ms:.2},\"proof_bytes\":{},\"verified\":true}}",
+             \"prove_s\":{prove_s:.3},\"verify_ms\":{verify_ms:.2},\"proof_bytes\":{},\"proof_blake2b\":\"{}\",\"verified\":true}}",
             params.engine().name(),
             format!("{prover:?}").to_lowercase(),
             proof.len(),
+            blake2b_simd::blake2b(&proof).to_hex(),
         );
     } else {
         println!("verified: stock halo2-axiom verifier accepted the proof ({verify_ms:.1} ms)");
