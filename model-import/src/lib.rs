@@ -6,10 +6,13 @@
 
 pub mod error;
 pub mod ir;
-pub mod qdq;
 pub mod npy;
+pub mod onnx;
 pub mod reference;
 pub mod tract_run;
+
+/// The importer's former module name.
+pub use onnx as qdq;
 
 pub use error::{ImportError, Result};
 pub use ir::QuantModel;
@@ -19,5 +22,5 @@ pub const DEFAULT_DENOMINATOR_BITS: u32 = 24;
 
 /// Imports a QDQ int8 ONNX file with the default shared denominator.
 pub fn import(path: impl AsRef<std::path::Path>) -> Result<QuantModel> {
-    qdq::import(path.as_ref(), DEFAULT_DENOMINATOR_BITS)
+    onnx::import(path.as_ref(), DEFAULT_DENOMINATOR_BITS)
 }
