@@ -8,11 +8,12 @@
 //! for all but the last, at the last usable row) → [`Evaluated::open`]. The σ polynomials belong to the proving
 //! key: [`evaluate_common`] and [`open_common`].
 
+mod product;
+
 use halo2_proofs::halo2curves::ff::{Field, PrimeField};
 use halo2_proofs::plonk::Any;
 use halo2_proofs::transcript::{EncodedChallenge, TranscriptWrite};
 use rand_core::RngCore;
-use rayon::prelude::*;
 
 use super::ctx::{write_eval, write_lagrange_commitments};
 use super::quotient::{Challenges, Common, Layout};
@@ -20,77 +21,6 @@ use super::shplonk::Openings;
 use super::{Ctx, ProveError};
 use crate::engine::program::{Node, RowProgram};
 use crate::{Fr, G1Affine};
-
-/// Lagrange values of a permuted column (advice, fixed or instance).
-pub fn column_values<'a>(
-    column: &halo2_proofs::plonk::Column<Any>,
-    advice: &'a [Vec<Fr>],
-    fixed: &'a [&'a [Fr]],
-    instance: &'a [Vec<Fr>],
-) -> &'a [Fr] {
-    match column.column_type() {
-        Any::Advice(_) => &advice[column.index()],
-        Any::Fixed => fixed[column.index()],
-        Any::Instance => &instance[column.index()],
-    }
-}
-
-/// The Z_c of every chunk, Lagrange form with blinding rows, in transcript order.
-fn products(
-    ctx: &Ctx<'_>,
-    advice: &[Vec<Fr>],
-    fixed: &[&[Fr]],
-    instance: &[Vec<Fr>],
-    beta: Fr,
-    gamma: Fr,
-    rng: &mut impl RngCore,
-) -> Vec<Vec<Fr>> {
-    let n = ctx.n;
-    let bf = ctx.blinding_factors;
-    let chunk_len = ctx.cs.degree() - 2;
-    let columns = ctx.cs.permutation().get_columns();
-    let sigmas = ctx.pk.permutation().permutations();
-    let omega = ctx.domain.get_omega();
-    let mut delta_power = Fr::ONE; // δ^j for the first column of the current chunk
-    let mut last_z = Fr::ONE;
-    let mut out = Vec::new();
-    for (chunk, sigma_chunk) in columns.chunks(chunk_len).zip(sigmas.chunks(chunk_len)) {
-        let mut ratio = vec![Fr::ONE; n];
-        for (column, sigma) in chunk.iter().zip(sigma_chunk) {
-            let values = column_values(column, advice, fixed, instance);
-            ratio.par_iter_mut().enumerate().for_each(|(i, r)| {
-                *r *= beta * sigma[i] + gamma + values[i];
-            });
-        }
-        super::poly::batch_invert(&mut ratio);
-        for column in chunk {
-            let values = column_values(column, advice, fixed, instance);
-            const CH: usize = 1 << 12;
-            let dp = delta_power;
-            ratio.par_chunks_mut(CH).enumerate().for_each(|(ci, rs)| {
-                let start = ci * CH;
-                let mut id = dp * omega.pow_vartime([start as u64]);
-                for (k, r) in rs.iter_mut().enumerate() {
-                    *r *= id * beta + gamma + values[start + k];
-                    id *= omega;
-                }
-            });
-            delta_power *= Fr::DELTA;
-        }
-        let mut z = Vec::with_capacity(n);
-        z.push(last_z);
-        for row in 1..n {
-            let next = z[row - 1] * ratio[row - 1];
-            z.push(next);
-        }
-        for v in &mut z[n - bf..] {
-            *v = Fr::random(&mut *rng);
-        }
-        last_z = z[n - bf - 1];
-        out.push(z);
-    }
-    out
-}
 
 /// The products in Lagrange form, committed.
 pub struct Committed {
@@ -113,7 +43,7 @@ where
     E: EncodedChallenge<G1Affine>,
     T: TranscriptWrite<G1Affine, E>,
 {
-    let z = products(ctx, advice, fixed, instance, beta, gamma, rng);
+    let z = product::products(ctx, advice, fixed, instance, beta, gamma, rng);
     let refs: Vec<&[Fr]> = z.iter().map(Vec::as_slice).collect();
     write_lagrange_commitments(ctx, &refs, transcript)?;
     Ok(Committed { z })

@@ -7,9 +7,11 @@
 //! β, γ) → [`Committed::construct`] (coefficient form) → [`constraints`] (its part of the quotient) →
 //! [`Constructed::evaluate`] (Z at x and ωx, A' at x and ω⁻¹x, S' at x) → [`Evaluated::open`].
 
+mod permute;
+
 use std::cell::RefCell;
 
-use halo2_proofs::halo2curves::ff::{Field, PrimeField};
+use halo2_proofs::halo2curves::ff::Field;
 use halo2_proofs::transcript::{EncodedChallenge, TranscriptWrite};
 use rand_core::RngCore;
 use rayon::prelude::*;
@@ -29,81 +31,6 @@ pub struct Permuted {
     pub permuted_table: Vec<Fr>,
 }
 
-/// Evaluates theta-compressed expressions on the Lagrange columns, through the engine.
-fn compress(
-    ctx: &Ctx<'_>,
-    exprs: &[halo2_proofs::plonk::Expression<Fr>],
-    theta: Fr,
-    columns: &[&[Fr]],
-    layout: &Layout,
-) -> Result<Vec<Fr>, ProveError> {
-    let prog = RefCell::new(RowProgram::new(columns.len()));
-    let root = compile_compressed(&prog, exprs, theta, layout, &ctx.challenges)?;
-    let mut prog = prog.into_inner();
-    prog.output(root);
-    let mut out = vec![Fr::ZERO; ctx.n];
-    ctx.engine.evaluate_rows(&prog, columns, Fr::ONE, ctx.domain.get_omega(), Fr::ONE, &mut out)?;
-    Ok(out)
-}
-
-/// Sorts the inputs and places a matching table entry next to the first of every run of equal inputs.
-fn permute(
-    ctx: &Ctx<'_>,
-    name: &str,
-    input: &[Fr],
-    table: &[Fr],
-    rng: &mut impl RngCore,
-) -> Result<(Vec<Fr>, Vec<Fr>), ProveError> {
-    let usable = ctx.usable_rows;
-    let key = |v: &Fr| v.to_repr();
-    let mut permuted_input: Vec<Fr> = input[..usable].to_vec();
-    permuted_input.par_sort_unstable_by_key(key);
-    let mut sorted_table: Vec<Fr> = table[..usable].to_vec();
-    sorted_table.par_sort_unstable_by_key(key);
-
-    // Walk both sorted lists: each distinct input value consumes one equal table entry; the rest of the table
-    // fills the rows where the input repeats.
-    let mut permuted_table = vec![Fr::ZERO; usable];
-    let mut leftover = Vec::with_capacity(usable);
-    let mut repeat_rows = Vec::with_capacity(usable);
-    let mut t = 0;
-    for (row, v) in permuted_input.iter().enumerate() {
-        if row > 0 && permuted_input[row - 1] == *v {
-            repeat_rows.push(row);
-            continue;
-        }
-        let kv = key(v);
-        while t < sorted_table.len() && key(&sorted_table[t]) < kv {
-            leftover.push(sorted_table[t]);
-            t += 1;
-        }
-        if t == sorted_table.len() || sorted_table[t] != *v {
-            // Report the first original row holding the missing value.
-            let at = input[..usable].iter().position(|x| x == v).unwrap_or(row);
-            return Err(ProveError::LookupFailed {
-                lookup: name.to_string(),
-                row: at,
-            });
-        }
-        permuted_table[row] = sorted_table[t];
-        t += 1;
-    }
-    leftover.extend_from_slice(&sorted_table[t..]);
-    debug_assert_eq!(leftover.len(), repeat_rows.len());
-    for (row, v) in repeat_rows.into_iter().zip(leftover) {
-        permuted_table[row] = v;
-    }
-
-    // Blinding rows.
-    let mut blind = |mut v: Vec<Fr>| {
-        v.extend((usable..ctx.n).map(|_| Fr::random(&mut *rng)));
-        v
-    };
-    let permuted_input = blind(permuted_input);
-    let permuted_table = blind(permuted_table);
-    Ok((permuted_input, permuted_table))
-}
-
 /// Compresses, permutes and commits (A', S') for every lookup, writing the commitments in transcript order
 /// (A'_0, S'_0, A'_1, S'_1, ...). `columns` are the fixed | advice | instance Lagrange values of `layout`.
 pub fn commit_permuted<E, T>(
@@ -120,9 +47,9 @@ where
 {
     let mut out = Vec::new();
     for arg in ctx.cs.lookups().iter() {
-        let input = compress(ctx, arg.input_expressions(), theta, columns, layout)?;
-        let table = compress(ctx, arg.table_expressions(), theta, columns, layout)?;
-        let (permuted_input, permuted_table) = permute(ctx, arg.name(), &input, &table, rng)?;
+        let input = permute::compress(ctx, arg.input_expressions(), theta, columns, layout)?;
+        let table = permute::compress(ctx, arg.table_expressions(), theta, columns, layout)?;
+        let (permuted_input, permuted_table) = permute::permute(ctx, arg.name(), &input, &table, rng)?;
         out.push(Permuted {
             input,
             table,
