@@ -57,10 +57,8 @@ where
             permuted_table,
         });
     }
-    let polys: Vec<&[Fr]> = out
-        .iter()
-        .flat_map(|p| [p.permuted_input.as_slice(), p.permuted_table.as_slice()])
-        .collect();
+    let polys: Vec<&[Fr]> =
+        out.iter().flat_map(|p| [p.permuted_input.as_slice(), p.permuted_table.as_slice()]).collect();
     write_lagrange_commitments(ctx, &polys, transcript)?;
     Ok(out)
 }

@@ -8,9 +8,9 @@ use halo2_proofs::halo2curves::ff::{Field, PrimeField};
 use rand_core::RngCore;
 use rayon::prelude::*;
 
+use crate::engine::program::RowProgram;
 use crate::plonk::quotient::{compile_compressed, Layout};
 use crate::plonk::{Ctx, ProveError};
-use crate::engine::program::RowProgram;
 use crate::Fr;
 
 /// Evaluates theta-compressed expressions on the Lagrange columns, through the engine.
