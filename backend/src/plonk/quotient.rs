@@ -1,5 +1,7 @@
 //! The quotient h(X) = (Σ y^i C_i(X)) / (X^n - 1) over every constraint of the circuit, in the verifier's order:
-//! gate polynomials, then the permutation argument, then each lookup.
+//! gate polynomials, then the permutation argument, then each lookup. Each argument compiles its own constraints
+//! ([`super::gates`], [`super::permutation`], [`super::lookup`]); this file holds the shared machinery: the
+//! column layout, expression compilation, evaluating the program over the extended domain and the self-check.
 //!
 //! The constraints are compiled once into a [`RowProgram`]; the extended domain (2^j times the base domain) is
 //! covered one base-size coset at a time: for part i the coset g_i = ζ·ω_ext^i, every referenced column is moved
@@ -10,11 +12,11 @@
 
 use std::cell::RefCell;
 
-use halo2_proofs::halo2curves::ff::{Field, PrimeField, WithSmallOrderMulGroup};
+use halo2_proofs::halo2curves::ff::{Field, WithSmallOrderMulGroup};
 use halo2_proofs::plonk::Expression;
 use rayon::prelude::*;
 
-use super::{Ctx, ProveError};
+use super::{gates, lookup, permutation, Ctx, ProveError};
 use crate::engine::program::{Node, RowProgram};
 use crate::engine::{root_of_unity, NttDirection};
 use crate::Fr;
@@ -145,117 +147,51 @@ pub struct Challenges {
     pub gamma: Fr,
 }
 
-/// Compiles every constraint, in the verifier's fold order.
-pub fn numerator_program(
-    ctx: &Ctx<'_>,
-    layout: &Layout,
-    perm_sets: usize,
-    ch: &Challenges,
-) -> Result<RowProgram, ProveError> {
+/// Nodes every argument's constraints share: 1, the first/last/active-row Lagrange columns, β and γ.
+#[derive(Clone, Copy)]
+pub struct Common {
+    pub one: Node,
+    pub l0: Node,
+    pub l_last: Node,
+    pub l_active: Node,
+    pub beta: Node,
+    pub gamma: Node,
+}
+
+/// Compiles every constraint, in the verifier's fold order: gates, permutation, lookups.
+pub fn numerator_program(ctx: &Ctx<'_>, layout: &Layout, ch: &Challenges) -> Result<RowProgram, ProveError> {
     let prog = RefCell::new(RowProgram::new(layout.len));
-    let mut outputs = Vec::new();
-    for gate in ctx.cs.gates() {
-        for poly in gate.polynomials() {
-            outputs.push(compile_expression(&prog, poly, layout, &ctx.challenges)?);
+    let mut outputs = gates::constraints(ctx, &prog, layout)?;
+    let common = {
+        let p = &mut *prog.borrow_mut();
+        Common {
+            one: p.constant(Fr::ONE),
+            l0: p.column(layout.l0, 0),
+            l_last: p.column(layout.l_last, 0),
+            l_active: p.column(layout.l_active, 0),
+            beta: p.constant(ch.beta),
+            gamma: p.constant(ch.gamma),
         }
-    }
-    let mut p = prog.into_inner();
-    let one = p.constant(Fr::ONE);
-    let l0 = p.column(layout.l0, 0);
-    let l_last = p.column(layout.l_last, 0);
-    let l_active = p.column(layout.l_active, 0);
-    let beta = p.constant(ch.beta);
-    let gamma = p.constant(ch.gamma);
-    let last_rotation = -((ctx.blinding_factors + 1) as i32);
-
-    // Permutation argument.
-    if perm_sets > 0 {
-        let z = |p: &mut RowProgram, s: usize, rot: i32| p.column(layout.perm_z + s, rot);
-        let z0 = z(&mut p, 0, 0);
-        let t = p.sub(one, z0);
-        outputs.push(p.mul(l0, t));
-        let zl = z(&mut p, perm_sets - 1, 0);
-        let sq = p.mul(zl, zl);
-        let t = p.sub(sq, zl);
-        outputs.push(p.mul(t, l_last));
-        for s in 1..perm_sets {
-            let cur = z(&mut p, s, 0);
-            let prev_last = z(&mut p, s - 1, last_rotation);
-            let t = p.sub(cur, prev_last);
-            outputs.push(p.mul(t, l0));
-        }
-        let chunk_len = ctx.cs.degree() - 2;
-        let columns = ctx.cs.permutation().get_columns();
-        let x = p.x();
-        for (s, chunk) in columns.chunks(chunk_len).enumerate() {
-            let mut left = z(&mut p, s, 1);
-            let mut right = z(&mut p, s, 0);
-            for (j, column) in chunk.iter().enumerate() {
-                let idx = s * chunk_len + j;
-                let base = match column.column_type() {
-                    halo2_proofs::plonk::Any::Advice(_) => layout.advice,
-                    halo2_proofs::plonk::Any::Fixed => layout.fixed,
-                    halo2_proofs::plonk::Any::Instance => layout.instance,
-                };
-                let v = p.column(base + column.index(), 0);
-                let sigma = p.column(layout.sigma + idx, 0);
-                let bs = p.scale(sigma, ch.beta);
-                let t = p.add(v, bs);
-                let t = p.add(t, gamma);
-                left = p.mul(left, t);
-                let delta = Fr::DELTA.pow_vartime([idx as u64]);
-                let id = p.scale(x, ch.beta * delta);
-                let t = p.add(v, id);
-                let t = p.add(t, gamma);
-                right = p.mul(right, t);
-            }
-            let t = p.sub(left, right);
-            outputs.push(p.mul(t, l_active));
-        }
-    }
-
-    // Lookups.
-    let mut prog = RefCell::new(p);
-    for (l, arg) in ctx.cs.lookups().iter().enumerate() {
-        let input = compile_compressed(&prog, arg.input_expressions(), ch.theta, layout, &ctx.challenges)?;
-        let table = compile_compressed(&prog, arg.table_expressions(), ch.theta, layout, &ctx.challenges)?;
-        let p = prog.get_mut();
-        let a = p.column(layout.lookup + 3 * l, 0);
-        let a_prev = p.column(layout.lookup + 3 * l, -1);
-        let s = p.column(layout.lookup + 3 * l + 1, 0);
-        let z = p.column(layout.lookup + 3 * l + 2, 0);
-        let z_next = p.column(layout.lookup + 3 * l + 2, 1);
-        // l0 (1 - z)
-        let t = p.sub(one, z);
-        outputs.push(p.mul(l0, t));
-        // l_last (z^2 - z)
-        let sq = p.mul(z, z);
-        let t = p.sub(sq, z);
-        outputs.push(p.mul(l_last, t));
-        // (z(ωX)(A'+β)(S'+γ) - z(X)(A+β)(S+γ)) l_active
-        let ab = p.add(a, beta);
-        let sg = p.add(s, gamma);
-        let left = p.mul(z_next, ab);
-        let left = p.mul(left, sg);
-        let ib = p.add(input, beta);
-        let tg = p.add(table, gamma);
-        let right = p.mul(z, ib);
-        let right = p.mul(right, tg);
-        let t = p.sub(left, right);
-        outputs.push(p.mul(t, l_active));
-        // l0 (A' - S')
-        let diff = p.sub(a, s);
-        outputs.push(p.mul(l0, diff));
-        // (A' - S')(A' - A'(ω^-1 X)) l_active
-        let d2 = p.sub(a, a_prev);
-        let t = p.mul(diff, d2);
-        outputs.push(p.mul(t, l_active));
-    }
+    };
+    outputs.extend(permutation::constraints(ctx, &mut prog.borrow_mut(), layout, &common, ch));
+    outputs.extend(lookup::constraints(ctx, &prog, layout, &common, ch)?);
     let mut p = prog.into_inner();
     for o in outputs {
         p.output(o);
     }
     Ok(p)
+}
+
+/// h(X) for the program over `columns` (coefficient form, in `Layout::full` order). h is a polynomial only if
+/// every constraint vanishes on the domain: the identity is checked at a point derived from the transcript state
+/// (y), and a witness that does not satisfy the circuit gets no proof.
+pub fn h(ctx: &Ctx<'_>, program: &RowProgram, columns: &[&[Fr]], y: Fr) -> Result<Vec<Fr>, ProveError> {
+    let h = compute_h(ctx, program, columns, y)?;
+    let (lhs, rhs) = check_at(ctx, program, columns, y, &h, y.square() + Fr::from(3));
+    if lhs != rhs {
+        return Err(ProveError::Unsatisfied);
+    }
+    Ok(h)
 }
 
 /// Coefficients of h(X), truncated to n·(degree − 1) as the verifier expects.

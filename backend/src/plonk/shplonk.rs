@@ -23,6 +23,26 @@ pub struct Query {
     pub point: Fr,
 }
 
+/// The polynomials and queries of one multi-opening, gathered argument by argument in the verifier's order
+/// (polynomial indices and query order both decide the rotation sets, so each argument adds its own in turn).
+#[derive(Default)]
+pub struct Openings<'a> {
+    pub polys: Vec<&'a [Fr]>,
+    pub queries: Vec<Query>,
+}
+
+impl<'a> Openings<'a> {
+    /// Adds a polynomial (coefficient form), returning its index for [`Openings::at`].
+    pub fn poly(&mut self, p: &'a [Fr]) -> usize {
+        self.polys.push(p);
+        self.polys.len() - 1
+    }
+    /// Opens polynomial `poly` at `point`.
+    pub fn at(&mut self, poly: usize, point: Fr) {
+        self.queries.push(Query { poly, point });
+    }
+}
+
 struct RotationSet {
     points: Vec<Fr>,
     polys: Vec<usize>,

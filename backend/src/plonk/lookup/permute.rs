@@ -1,7 +1,6 @@
-//! halo2's lookup argument (the permuted-columns variant used by halo2-axiom 0.5):
-//! compress input and table expressions with theta, permute them into (A', S') so every A' value either repeats
-//! the previous row or equals S' on the same row, commit A' and S', then the grand product Z with
-//! Z(ωX)(A'(X)+β)(S'(X)+γ) = Z(X)(A(X)+β)(S(X)+γ).
+//! The lookup's permuted columns: the input and table expressions compressed with θ into single columns A, S
+//! (through the engine), then A sorted into A' and S laid out as S' so that every A' row either repeats the row
+//! above or equals S' on the same row (halo2's `permute_expression_pair`), blinding rows appended.
 
 use std::cell::RefCell;
 
@@ -9,21 +8,13 @@ use halo2_proofs::halo2curves::ff::{Field, PrimeField};
 use rand_core::RngCore;
 use rayon::prelude::*;
 
-use super::quotient::{compile_compressed, Layout};
-use super::{Ctx, ProveError};
 use crate::engine::program::RowProgram;
-use crate::{Fr, G1Affine};
-
-/// A' and S' in Lagrange form, plus the compressed columns the product needs.
-pub struct Permuted {
-    pub input: Vec<Fr>,
-    pub table: Vec<Fr>,
-    pub permuted_input: Vec<Fr>,
-    pub permuted_table: Vec<Fr>,
-}
+use crate::plonk::quotient::{compile_compressed, Layout};
+use crate::plonk::{Ctx, ProveError};
+use crate::Fr;
 
 /// Evaluates theta-compressed expressions on the Lagrange columns, through the engine.
-fn compress(
+pub(super) fn compress(
     ctx: &Ctx<'_>,
     exprs: &[halo2_proofs::plonk::Expression<Fr>],
     theta: Fr,
@@ -40,7 +31,7 @@ fn compress(
 }
 
 /// Sorts the inputs and places a matching table entry next to the first of every run of equal inputs.
-fn permute(
+pub(super) fn permute(
     ctx: &Ctx<'_>,
     name: &str,
     input: &[Fr],
@@ -95,58 +86,4 @@ fn permute(
     let permuted_input = blind(permuted_input);
     let permuted_table = blind(permuted_table);
     Ok((permuted_input, permuted_table))
-}
-
-/// Compresses, permutes and commits (A', S') for every lookup; returns the data and the commitments in
-/// transcript order (A'_0, S'_0, A'_1, S'_1, ...).
-pub fn commit_permuted(
-    ctx: &Ctx<'_>,
-    theta: Fr,
-    columns: &[&[Fr]],
-    layout: &Layout,
-    rng: &mut impl RngCore,
-) -> Result<(Vec<Permuted>, Vec<G1Affine>), ProveError> {
-    let mut out = Vec::new();
-    let mut polys = Vec::new();
-    for arg in ctx.cs.lookups().iter() {
-        let input = compress(ctx, arg.input_expressions(), theta, columns, layout)?;
-        let table = compress(ctx, arg.table_expressions(), theta, columns, layout)?;
-        let (permuted_input, permuted_table) = permute(ctx, arg.name(), &input, &table, rng)?;
-        out.push(Permuted {
-            input,
-            table,
-            permuted_input,
-            permuted_table,
-        });
-    }
-    for p in &out {
-        polys.push(p.permuted_input.as_slice());
-        polys.push(p.permuted_table.as_slice());
-    }
-    let commitments = ctx.commit_lagrange(&polys)?;
-    Ok((out, commitments))
-}
-
-/// The grand product Z of one lookup, Lagrange form with blinding rows.
-pub fn product(ctx: &Ctx<'_>, p: &Permuted, beta: Fr, gamma: Fr, rng: &mut impl RngCore) -> Vec<Fr> {
-    let n = ctx.n;
-    let mut ratio: Vec<Fr> = (0..n)
-        .into_par_iter()
-        .map(|i| (beta + p.permuted_input[i]) * (gamma + p.permuted_table[i]))
-        .collect();
-    super::poly::batch_invert(&mut ratio);
-    ratio.par_iter_mut().enumerate().for_each(|(i, r)| {
-        *r *= (p.input[i] + beta) * (p.table[i] + gamma);
-    });
-    let bf = ctx.blinding_factors;
-    let mut z = Vec::with_capacity(n);
-    let mut acc = Fr::ONE;
-    z.push(acc);
-    for r in ratio.iter().take(n - bf - 1) {
-        acc *= r;
-        z.push(acc);
-    }
-    z.extend((0..bf).map(|_| Fr::random(&mut *rng)));
-    debug_assert_eq!(z.len(), n);
-    z
 }

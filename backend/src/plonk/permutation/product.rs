@@ -1,18 +1,17 @@
-//! halo2's permutation (copy-constraint) argument: the permuted columns are split into chunks of
-//! `degree - 2` columns; chunk c has a grand product Z_c with
-//!   Z_c(ωX) Π (v_j + β σ_j(X) + γ) = Z_c(X) Π (v_j + β δ^j X + γ)   on active rows,
-//! Z_0 starting at 1, each Z_c starting where Z_{c-1} ended, and the last one ending in {0, 1}.
+//! The permutation argument's grand products in Lagrange form: for chunk c,
+//!   Z_c(ω^{i+1}) = Z_c(ω^i) Π_j (v_j(ω^i) + β δ^j ω^i + γ) / (v_j(ω^i) + β σ_j(ω^i) + γ),
+//! Z_0(1) = 1, Z_c(1) = Z_{c−1} at the last usable row, the blinding rows random.
 
 use halo2_proofs::halo2curves::ff::{Field, PrimeField};
 use halo2_proofs::plonk::Any;
 use rand_core::RngCore;
 use rayon::prelude::*;
 
-use super::Ctx;
+use crate::plonk::{poly, Ctx};
 use crate::Fr;
 
 /// Lagrange values of a permuted column (advice, fixed or instance).
-pub fn column_values<'a>(
+fn column_values<'a>(
     column: &halo2_proofs::plonk::Column<Any>,
     advice: &'a [Vec<Fr>],
     fixed: &'a [&'a [Fr]],
@@ -26,7 +25,7 @@ pub fn column_values<'a>(
 }
 
 /// The Z_c of every chunk, Lagrange form with blinding rows, in transcript order.
-pub fn products(
+pub(super) fn products(
     ctx: &Ctx<'_>,
     advice: &[Vec<Fr>],
     fixed: &[&[Fr]],
@@ -52,7 +51,7 @@ pub fn products(
                 *r *= beta * sigma[i] + gamma + values[i];
             });
         }
-        super::poly::batch_invert(&mut ratio);
+        poly::batch_invert(&mut ratio);
         for column in chunk {
             let values = column_values(column, advice, fixed, instance);
             const CH: usize = 1 << 12;
