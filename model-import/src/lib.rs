@@ -11,9 +11,6 @@ pub mod onnx;
 pub mod reference;
 pub mod tract_run;
 
-/// The importer's former module name.
-pub use onnx as qdq;
-
 pub use error::{ImportError, Result};
 pub use ir::QuantModel;
 
