@@ -1,80 +1,34 @@
-//! Native commitments: exactly what the circuit hashes, recomputed from the model file or the input so a verifier
-//! can match the public commitment values.
-//!
-//! A committed part is a stream of signed bytes (int8 values; int32 biases as 4 little-endian bytes of bias + 2^31,
-//! each minus 128). Every [`PACK`] bytes become one field element Σ (v + 128)·256^(PACK−1−i) (the last one padded
-//! with zeros), and the commitment is `chain_hash(byte count, [salt, elements…])`.
+//! The public commitments, recomputed natively so a verifier can match the proof's public values: the model's
+//! weights (each layer's weights then its biases' bytes, in layer order) and int8 tensors (input, output). The
+//! packing and hash are `native::pack`.
 
 use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::halo2curves::ff::Field;
-use zkinfer_import::ir::Op;
 use zkinfer_import::QuantModel;
 
-use crate::error::{CircuitError, Result};
-use crate::poseidon::chain_hash;
-
-/// Bytes per field element (240 bits, below the 254-bit modulus).
-pub const PACK: usize = 30;
-
-/// Packs signed bytes into field elements, PACK per element, big-endian within an element.
-pub fn pack(bytes: &[i64]) -> Vec<Fr> {
-    bytes
-        .chunks(PACK)
-        .map(|chunk| {
-            let mut acc = Fr::ZERO;
-            let base = Fr::from(256);
-            for i in 0..PACK {
-                let v = chunk.get(i).copied().unwrap_or(0);
-                acc = acc * base + Fr::from((v + 128) as u64);
-            }
-            acc
-        })
-        .collect()
-}
-
-/// The commitment to a byte stream with a salt (0 when the part need not be hiding against guessing).
-pub fn commit_bytes(bytes: &[i64], salt: Fr) -> Fr {
-    let mut elems = vec![salt];
-    elems.extend(pack(bytes));
-    chain_hash(bytes.len() as u64, &elems)
-}
-
-/// An int32 bias as the 4 signed bytes the circuit range-checks.
-pub fn bias_bytes(bias: i64) -> [i64; 4] {
-    let u = (bias + (1i64 << 31)) as u64;
-    std::array::from_fn(|i| ((u >> (8 * i)) & 255) as i64 - 128)
-}
-
-fn check_i8(what: &str, v: i64) -> Result<i64> {
-    if (-128..=127).contains(&v) {
-        Ok(v)
-    } else {
-        Err(CircuitError::OutOfRange { what: what.into(), value: v, bits: 8 })
-    }
-}
-
-pub fn check_bias(layer: &str, v: i64) -> Result<i64> {
-    if (-(1i64 << 31)..(1i64 << 31)).contains(&v) {
-        Ok(v)
-    } else {
-        Err(CircuitError::OutOfRange { what: format!("layer '{layer}' bias"), value: v, bits: 32 })
-    }
-}
+use crate::error::Result;
+use crate::layers;
+use crate::native::pack::{bias_bytes, check_bias, check_i8, commit_bytes};
 
 /// The model's weight stream: per layer in order, its weights then its biases' bytes.
 pub fn weight_bytes(model: &QuantModel) -> Result<Vec<i64>> {
     let mut out = Vec::new();
-    for l in &model.layers {
-        if let Op::Conv { weights, bias, .. } | Op::Gemm { weights, bias, .. } = &l.op {
-            for &w in weights {
-                out.push(check_i8(&format!("layer '{}' weight", l.name), w as i64)?);
+    for (node, layer) in model.layers.iter().zip(layers::all(model)) {
+        if let Some(p) = layer.weights() {
+            for &w in p.weights {
+                out.push(check_i8(&format!("layer '{}' weight", node.name), w as i64)?);
             }
-            for &b in bias {
-                out.extend(bias_bytes(check_bias(&l.name, b)?));
+            for &b in p.bias {
+                out.extend(bias_bytes(check_bias(&node.name, b)?));
             }
         }
     }
     Ok(out)
+}
+
+/// (weights, biases) of the whole model.
+pub fn weight_counts(model: &QuantModel) -> (usize, usize) {
+    layers::all(model).iter().filter_map(|l| l.weights()).fold((0, 0), |(w, b), p| (w + p.weights.len(), b + p.bias.len()))
 }
 
 /// Commitment to the model's weights and biases (salt 0: a model commitment is meant to be published).

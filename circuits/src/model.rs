@@ -11,28 +11,32 @@ use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner};
 use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::halo2curves::ff::Field;
 use halo2_proofs::plonk::{Circuit, ConstraintSystem, Error};
-use zkinfer_import::ir::Op;
 use zkinfer_import::QuantModel;
 
+use crate::columns::Columns;
 use crate::commit::{self, weight_bytes};
-use crate::config::ModelConfig;
 use crate::error::{CircuitError, Result};
-use crate::gadgets::{bias, byte_store, poseidon};
-use crate::layers;
-use crate::shape::{plan, Shape};
-use crate::sheet::{CountSink, FWire, RegionSink, Sheet, Sink, Wire};
+use crate::gadgets::{adder, byte_store, dot, int32, poseidon, requant};
+use crate::layers::{self, WeightCells};
+use crate::layouter::{to_field, CountSink, FWire, RegionSink, RowLayouter, Sink, Wire};
+use crate::native::pack::check_bias;
+use crate::plan::plan;
+use crate::shape::Shape;
 use crate::table;
+use crate::visibility::Visibility;
 
-/// Which parts stay hidden behind a Poseidon commitment (the others are public values).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Visibility {
-    pub hide_input: bool,
-    pub hide_weights: bool,
-    pub hide_output: bool,
-}
-
-impl Visibility {
-    pub const HIDDEN_WEIGHTS_AND_INPUT: Visibility = Visibility { hide_input: true, hide_weights: true, hide_output: false };
+/// The model circuit's columns with every gate and lookup registered on them. The order of registration fixes the
+/// constraint system, hence the keys and the proof's bytes.
+pub fn configure(meta: &mut ConstraintSystem<Fr>, shape: Shape) -> Columns {
+    let cols = Columns::allocate(meta, shape);
+    table::configure(meta, &cols);
+    dot::configure(meta, &cols);
+    adder::configure(meta, &cols);
+    requant::configure(meta, &cols);
+    byte_store::configure(meta, &cols);
+    int32::configure(meta, &cols);
+    poseidon::configure(meta, &cols);
+    cols
 }
 
 #[derive(Clone, Debug)]
@@ -44,9 +48,6 @@ pub struct ModelCircuit {
     pub shape: Shape,
     pub input_salt: Fr,
     pub output_salt: Fr,
-    /// Test hook: deltas added to advice cells (column, row) as they are assigned.
-    #[doc(hidden)]
-    pub tamper: Vec<(usize, usize, Fr)>,
 }
 
 impl ModelCircuit {
@@ -61,7 +62,7 @@ impl ModelCircuit {
         if input.len() != want {
             return Err(CircuitError::InputLength { got: input.len(), want });
         }
-        let c = ModelCircuit { model, input, vis, shape, input_salt: Fr::ZERO, output_salt: Fr::ZERO, tamper: Vec::new() };
+        let c = ModelCircuit { model, input, vis, shape, input_salt: Fr::ZERO, output_salt: Fr::ZERO };
         c.dry_run()?;
         Ok(c)
     }
@@ -70,8 +71,9 @@ impl ModelCircuit {
         self.shape.k
     }
 
-    pub fn config(&self) -> ModelConfig {
-        ModelConfig::configure(&mut ConstraintSystem::default(), self.shape.clone())
+    /// The circuit's columns (the same indices `configure_with_params` gives).
+    pub fn config(&self) -> Columns {
+        configure(&mut ConstraintSystem::default(), self.shape.clone())
     }
 
     /// Runs the layout without a prover: rows per section, cells, copies, the public values and the output.
@@ -82,12 +84,18 @@ impl ModelCircuit {
         Ok(layout)
     }
 
-    /// Runs the layout into any sink (counting, recording, …).
+    /// Runs the layout into any sink (counting, recording, a halo2 region, …): the seam through which `synthesize`
+    /// writes, open so that tests can wrap a sink to alter cells.
     pub fn layout(&self, sink: &mut dyn Sink) -> Result<Layout> {
-        let cfg = self.config();
-        let mut sheet = Sheet::new(sink, &cfg);
-        let output = build(&mut sheet, self)?;
-        let (public, sections, rows) = (sheet.public.clone(), sheet.sections.clone(), sheet.rows_used());
+        let cols = self.config();
+        self.layout_on(sink, &cols)
+    }
+
+    /// [`Self::layout`] on columns already configured.
+    pub fn layout_on(&self, sink: &mut dyn Sink, cols: &Columns) -> Result<Layout> {
+        let mut lay = RowLayouter::new(sink, cols);
+        let output = build(&mut lay, self)?;
+        let (public, sections, rows) = (lay.public.clone(), lay.sections.clone(), lay.rows_used());
         Ok(Layout { public, sections, rows, output, advice_cells: 0, copies: 0 })
     }
 
@@ -106,13 +114,13 @@ impl ModelCircuit {
         if self.vis.hide_input {
             out.push(commit::commit_tensor(&self.input, self.input_salt)?);
         } else {
-            out.extend(self.input.iter().map(|&v| crate::sheet::fe(v as i128)));
+            out.extend(self.input.iter().map(|&v| to_field(v as i128)));
         }
         let y = zkinfer_import::reference::run(&self.model, &self.input)?;
         if self.vis.hide_output {
             out.push(commit::commit_tensor(&y, self.output_salt)?);
         } else {
-            out.extend(y.iter().map(|&v| crate::sheet::fe(v as i128)));
+            out.extend(y.iter().map(|&v| to_field(v as i128)));
         }
         Ok((out, y))
     }
@@ -130,61 +138,63 @@ pub struct Layout {
 }
 
 /// Lays out a committed byte stream and hashes it (if `salt` is given) into a public commitment.
-fn commit_stream(sheet: &mut Sheet, name: &str, vals: &[i64], link: Option<&[Wire]>, salt: Option<Fr>) -> Result<Vec<Wire>> {
-    let (cells, elems) = byte_store::assign(sheet, vals, link)?;
-    sheet.end_section(&format!("{name}: byte store"));
+fn commit_stream(lay: &mut RowLayouter, name: &str, vals: &[i64], link: Option<&[Wire]>, salt: Option<Fr>) -> Result<Vec<Wire>> {
+    let (cells, elems) = byte_store::assign(lay, vals, link)?;
+    lay.end_section(&format!("{name}: byte store"));
     if let Some(salt) = salt {
-        let mut all = vec![sheet.put_free(salt)?];
+        let mut all = vec![lay.put_free(salt)?];
         all.extend(elems);
-        let h = poseidon::chain(sheet, vals.len() as u64, &all)?;
-        sheet.publish(h.cell, h.val);
-        sheet.end_section(&format!("{name}: poseidon"));
+        let h = poseidon::chain(lay, vals.len() as u64, &all)?;
+        lay.publish(h.cell, h.val);
+        lay.end_section(&format!("{name}: poseidon"));
     }
     Ok(cells)
 }
 
-fn build(sheet: &mut Sheet, c: &ModelCircuit) -> Result<Vec<i32>> {
+fn build(lay: &mut RowLayouter, c: &ModelCircuit) -> Result<Vec<i32>> {
     let model = &*c.model;
-    table::fill(sheet);
-    // Weights and biases, per layer.
+    table::fill(lay);
+    let layers = layers::all(model);
+    // Weights and biases, per layer (empty for layers without).
     let mut params: Vec<(Vec<Wire>, Vec<Wire>)> = Vec::with_capacity(model.layers.len());
     if c.vis.hide_weights {
         let bytes = weight_bytes(model)?;
-        let (cells, elems) = byte_store::assign(sheet, &bytes, None)?;
-        sheet.end_section("weights: byte store");
+        let (cells, elems) = byte_store::assign(lay, &bytes, None)?;
+        lay.end_section("weights: byte store");
         let mut at = 0;
         let mut bias_bytes_cells = Vec::new();
         let mut spans = Vec::new();
-        for l in &model.layers {
-            if let Op::Conv { weights, bias, .. } | Op::Gemm { weights, bias, .. } = &l.op {
-                let w = cells[at..at + weights.len()].to_vec();
-                at += weights.len();
-                spans.push((w, bias_bytes_cells.len() / 4, bias.len()));
-                bias_bytes_cells.extend_from_slice(&cells[at..at + 4 * bias.len()]);
-                at += 4 * bias.len();
+        for layer in &layers {
+            if let Some(p) = layer.weights() {
+                let w = cells[at..at + p.weights.len()].to_vec();
+                at += p.weights.len();
+                spans.push((w, bias_bytes_cells.len() / 4, p.bias.len()));
+                bias_bytes_cells.extend_from_slice(&cells[at..at + 4 * p.bias.len()]);
+                at += 4 * p.bias.len();
             } else {
                 spans.push((Vec::new(), 0, 0));
             }
         }
-        let biases = bias::assign(sheet, &bias_bytes_cells)?;
-        sheet.end_section("weights: bias compose");
+        let biases = int32::assign(lay, &bias_bytes_cells)?;
+        lay.end_section("weights: bias compose");
         for (w, b0, nb) in spans {
             params.push((w, biases[b0..b0 + nb].to_vec()));
         }
-        let mut all = vec![FWire { cell: sheet.konst_f(Fr::ZERO)?, val: Fr::ZERO }];
+        let mut all = vec![FWire { cell: lay.constant_cell(Fr::ZERO)?, val: Fr::ZERO }];
         all.extend(elems);
-        let h = poseidon::chain(sheet, bytes.len() as u64, &all)?;
-        sheet.publish(h.cell, h.val);
-        sheet.end_section("weights: poseidon");
+        let h = poseidon::chain(lay, bytes.len() as u64, &all)?;
+        lay.publish(h.cell, h.val);
+        lay.end_section("weights: poseidon");
     } else {
-        for l in &model.layers {
-            if let Op::Conv { weights, bias, .. } | Op::Gemm { weights, bias, .. } = &l.op {
-                let w = weights.iter().map(|&v| sheet.konst(v as i64)).collect::<Result<Vec<_>>>()?;
-                let b = bias
+        for (node, layer) in model.layers.iter().zip(&layers) {
+            if let Some(p) = layer.weights() {
+                let w = p.weights.iter().map(|&v| lay.constant(v as i64)).collect::<Result<Vec<_>>>()?;
+                let b = p
+                    .bias
                     .iter()
                     .map(|&v| {
-                        commit::check_bias(&l.name, v)?;
-                        sheet.konst(v)
+                        check_bias(&node.name, v)?;
+                        lay.constant(v)
                     })
                     .collect::<Result<Vec<_>>>()?;
                 params.push((w, b));
@@ -198,44 +208,36 @@ fn build(sheet: &mut Sheet, c: &ModelCircuit) -> Result<Vec<i32>> {
     if let Some(v) = vals.iter().find(|v| !(-128..=127).contains(*v)) {
         return Err(CircuitError::OutOfRange { what: "input".into(), value: *v, bits: 8 });
     }
-    let input_cells = commit_stream(sheet, "input", &vals, None, c.vis.hide_input.then_some(c.input_salt))?;
+    let input_cells = commit_stream(lay, "input", &vals, None, c.vis.hide_input.then_some(c.input_salt))?;
     if !c.vis.hide_input {
         for w in &input_cells {
-            sheet.publish(w.cell, crate::sheet::fe(w.val as i128));
+            lay.publish(w.cell, to_field(w.val as i128));
         }
     }
     // Layers.
     let mut tensors: Vec<Option<Vec<Wire>>> = vec![None; model.tensors.len()];
     tensors[0] = Some(input_cells);
-    for (li, l) in model.layers.iter().enumerate() {
-        let x = tensors[l.inputs[0]].as_deref().expect("layers are in topological order");
-        let y = match &l.op {
-            Op::Conv { .. } => layers::conv::assign(sheet, model, l, x, &params[li].0, &params[li].1)?,
-            Op::Gemm { .. } => layers::gemm::assign(sheet, model, l, x, &params[li].0, &params[li].1)?,
-            Op::Add { .. } => {
-                let q = tensors[l.inputs[1]].as_deref().expect("topological order");
-                layers::add::assign(sheet, model, l, x, q)?
-            }
-            Op::GlobalAveragePool { .. } | Op::AveragePool { .. } => layers::pool::assign(sheet, model, l, x)?,
-            Op::Pad { .. } | Op::Reshape => layers::remap::assign(sheet, model, l, x)?,
-        };
-        tensors[l.output] = Some(y);
-        sheet.end_section(&l.name);
+    for ((node, layer), (w, bias)) in model.layers.iter().zip(&layers).zip(&params) {
+        let inputs: Vec<&[Wire]> =
+            node.inputs.iter().map(|&t| tensors[t].as_deref().expect("layers are in topological order")).collect();
+        let y = layer.assign(lay, &inputs, &WeightCells { weights: w, bias })?;
+        tensors[node.output] = Some(y);
+        lay.end_section(&node.name);
     }
     let out = tensors[model.output].take().expect("output computed");
     let vals: Vec<i64> = out.iter().map(|w| w.val).collect();
     if c.vis.hide_output {
-        commit_stream(sheet, "output", &vals, Some(&out), Some(c.output_salt))?;
+        commit_stream(lay, "output", &vals, Some(&out), Some(c.output_salt))?;
     } else {
         for w in &out {
-            sheet.publish(w.cell, crate::sheet::fe(w.val as i128));
+            lay.publish(w.cell, to_field(w.val as i128));
         }
     }
     Ok(vals.iter().map(|&v| v as i32).collect())
 }
 
 impl Circuit<Fr> for ModelCircuit {
-    type Config = ModelConfig;
+    type Config = Columns;
     type FloorPlanner = SimpleFloorPlanner;
     type Params = Shape;
 
@@ -247,21 +249,19 @@ impl Circuit<Fr> for ModelCircuit {
         self.shape.clone()
     }
 
-    fn configure_with_params(meta: &mut ConstraintSystem<Fr>, shape: Shape) -> ModelConfig {
-        ModelConfig::configure(meta, shape)
+    fn configure_with_params(meta: &mut ConstraintSystem<Fr>, shape: Shape) -> Columns {
+        configure(meta, shape)
     }
 
-    fn configure(_: &mut ConstraintSystem<Fr>) -> ModelConfig {
+    fn configure(_: &mut ConstraintSystem<Fr>) -> Columns {
         panic!("ModelCircuit is configured from its Shape (configure_with_params)")
     }
 
-    fn synthesize(&self, config: ModelConfig, mut layouter: impl Layouter<Fr>) -> std::result::Result<(), Error> {
+    fn synthesize(&self, config: Columns, mut layouter: impl Layouter<Fr>) -> std::result::Result<(), Error> {
         layouter.assign_region(
             || "model",
             |mut region| {
-                let mut sink = RegionSink { region: &mut region, tamper: &self.tamper };
-                let mut sheet = Sheet::new(&mut sink, &config);
-                build(&mut sheet, self).map_err(|e| {
+                self.layout_on(&mut RegionSink { region: &mut region }, &config).map_err(|e| {
                     eprintln!("zkinfer-circuits: synthesis failed: {e}");
                     Error::Synthesis
                 })?;

@@ -5,10 +5,11 @@ use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::plonk::ConstraintSystem;
 use zkinfer_import::QuantModel;
 
-use crate::config::ModelConfig;
 use crate::error::Result;
-use crate::model::Visibility;
-use crate::shape::{plan, section_rows, Shape};
+use crate::model::configure;
+use crate::plan::{plan, section_rows};
+use crate::shape::Shape;
+use crate::visibility::Visibility;
 
 #[derive(Clone, Debug)]
 pub struct CircuitStats {
@@ -42,7 +43,7 @@ impl CircuitStats {
 
 pub fn stats_for_shape(model: &QuantModel, vis: &Visibility, shape: Shape) -> CircuitStats {
     let mut cs = ConstraintSystem::<Fr>::default();
-    let _ = ModelConfig::configure(&mut cs, shape.clone());
+    let _ = configure(&mut cs, shape.clone());
     let sections = section_rows(model, vis, &shape);
     let rows = sections.iter().map(|s| s.1).sum();
     let degree = cs.degree();

@@ -9,13 +9,14 @@ use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::plonk::{Circuit, ConstraintSystem, Error};
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
-use zkinfer_circuits::config::ModelConfig;
-use zkinfer_circuits::gadgets::div_clip::Unit;
-use zkinfer_circuits::gadgets::{adder, byte_store, div_clip, dot};
-use zkinfer_circuits::sheet::{fe, RegionSink, Sheet};
-use zkinfer_circuits::{commit, table, CircuitError, Shape};
+use zkinfer_circuits::columns::Columns;
+use zkinfer_circuits::gadgets::requant::Unit;
+use zkinfer_circuits::gadgets::{adder, byte_store, dot, requant};
+use zkinfer_circuits::layouter::{to_field, RegionSink, RowLayouter, Wire};
+use zkinfer_circuits::native::pack;
+use zkinfer_circuits::{model, table, CircuitError, Shape};
 
-type Body = fn(&mut Sheet, &[i64]) -> zkinfer_circuits::Result<()>;
+type Body = fn(&mut RowLayouter, &[i64]) -> zkinfer_circuits::Result<()>;
 
 #[derive(Clone)]
 struct Gadget {
@@ -25,7 +26,7 @@ struct Gadget {
 }
 
 impl Circuit<Fr> for Gadget {
-    type Config = ModelConfig;
+    type Config = Columns;
     type FloorPlanner = SimpleFloorPlanner;
     type Params = Shape;
     fn without_witnesses(&self) -> Self {
@@ -34,20 +35,20 @@ impl Circuit<Fr> for Gadget {
     fn params(&self) -> Shape {
         self.shape.clone()
     }
-    fn configure_with_params(meta: &mut ConstraintSystem<Fr>, shape: Shape) -> ModelConfig {
-        ModelConfig::configure(meta, shape)
+    fn configure_with_params(meta: &mut ConstraintSystem<Fr>, shape: Shape) -> Columns {
+        model::configure(meta, shape)
     }
-    fn configure(_: &mut ConstraintSystem<Fr>) -> ModelConfig {
+    fn configure(_: &mut ConstraintSystem<Fr>) -> Columns {
         unreachable!()
     }
-    fn synthesize(&self, config: ModelConfig, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
+    fn synthesize(&self, config: Columns, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
         layouter.assign_region(
             || "gadget",
             |mut region| {
-                let mut sink = RegionSink { region: &mut region, tamper: &[] };
-                let mut sheet = Sheet::new(&mut sink, &config);
-                table::fill(&mut sheet);
-                (self.body)(&mut sheet, &self.data).map_err(|_| Error::Synthesis)
+                let mut sink = RegionSink { region: &mut region };
+                let mut lay = RowLayouter::new(&mut sink, &config);
+                table::fill(&mut lay);
+                (self.body)(&mut lay, &self.data).map_err(|_| Error::Synthesis)
             },
         )
     }
@@ -60,16 +61,16 @@ fn shape() -> Shape {
 /// Runs the gadget: MockProver must accept `expected` as its public outputs and reject a changed one.
 fn run(data: Vec<i64>, body: Body, expected: Vec<i64>) {
     let g = Gadget { shape: shape(), data, body };
-    let inst: Vec<Fr> = expected.iter().map(|v| fe(*v as i128)).collect();
+    let inst: Vec<Fr> = expected.iter().map(|v| to_field(*v as i128)).collect();
     MockProver::run(17, &g, vec![inst.clone()]).unwrap().assert_satisfied_par();
     let mut wrong = inst;
     wrong[0] += Fr::from(1);
     assert!(MockProver::run(17, &g, vec![wrong]).unwrap().verify_par().is_err());
 }
 
-fn fresh(sheet: &mut Sheet, vals: &[i64]) -> zkinfer_circuits::Result<Vec<zkinfer_circuits::sheet::Wire>> {
+fn fresh(lay: &mut RowLayouter, vals: &[i64]) -> zkinfer_circuits::Result<Vec<Wire>> {
     // Inputs enter as store bytes (range-checked) so every cell is constrained.
-    Ok(byte_store::assign(sheet, vals, None)?.0)
+    Ok(byte_store::assign(lay, vals, None)?.0)
 }
 
 fn rescale_ref(v: i128, lo: i64, hi: i64) -> i64 {
@@ -90,22 +91,22 @@ const UNITS: [(i64, i64, i64, i128, i32, i32); 9] = [
 ];
 
 #[test]
-fn div_clip_units_match_floor_and_clamp() {
+fn requant_units_match_floor_and_clamp() {
     let data: Vec<i64> = UNITS.iter().flat_map(|u| [u.0, u.1]).collect();
     let expected: Vec<i64> = UNITS
         .iter()
         .map(|&(x1, x2, a, k, lo, hi)| rescale_ref(a as i128 * (x1 + x2) as i128 + k, lo as i64, hi as i64))
         .collect();
-    fn body(sheet: &mut Sheet, d: &[i64]) -> zkinfer_circuits::Result<()> {
+    fn body(lay: &mut RowLayouter, d: &[i64]) -> zkinfer_circuits::Result<()> {
         // Inputs beyond int8 come in as sums of store bytes through the adder.
         let mut units = Vec::new();
         for (i, &(_, _, a, k, lo, hi)) in UNITS.iter().enumerate() {
-            let x1 = split(sheet, d[2 * i])?;
-            let x2 = split(sheet, d[2 * i + 1])?;
+            let x1 = split(lay, d[2 * i])?;
+            let x2 = split(lay, d[2 * i + 1])?;
             units.push(Unit { x1, x2, a1: a, a2: a, k, lo, hi });
         }
-        for y in div_clip::assign(sheet, "test", &units)? {
-            sheet.publish(y.cell, fe(y.val as i128));
+        for y in requant::assign(lay, "test", &units)? {
+            lay.publish(y.cell, to_field(y.val as i128));
         }
         Ok(())
     }
@@ -113,7 +114,7 @@ fn div_clip_units_match_floor_and_clamp() {
 }
 
 /// Any integer as a constrained cell: a sum of int8 store bytes through the adder.
-fn split(sheet: &mut Sheet, v: i64) -> zkinfer_circuits::Result<zkinfer_circuits::sheet::Wire> {
+fn split(lay: &mut RowLayouter, v: i64) -> zkinfer_circuits::Result<Wire> {
     let mut parts = Vec::new();
     let mut rest = v;
     while rest != 0 || parts.is_empty() {
@@ -121,18 +122,18 @@ fn split(sheet: &mut Sheet, v: i64) -> zkinfer_circuits::Result<zkinfer_circuits
         parts.push(p);
         rest -= p;
     }
-    let cells = fresh(sheet, &parts)?;
-    adder::assign(sheet, &cells, 0)
+    let cells = fresh(lay, &parts)?;
+    adder::assign(lay, &cells, 0)
 }
 
 #[test]
-fn div_clip_rejects_values_outside_the_clip_table() {
+fn requant_rejects_values_outside_the_clip_table() {
     let g = Gadget {
         shape: shape(),
         data: vec![],
-        body: |sheet, _| {
-            let x = split(sheet, 1025)?;
-            let r = div_clip::assign(sheet, "big", &[Unit { x1: x, x2: x, a1: 1 << 23, a2: 1 << 23, k: 0, lo: -128, hi: 127 }]);
+        body: |lay, _| {
+            let x = split(lay, 1025)?;
+            let r = requant::assign(lay, "big", &[Unit { x1: x, x2: x, a1: 1 << 23, a2: 1 << 23, k: 0, lo: -128, hi: 127 }]);
             assert!(matches!(r, Err(CircuitError::ClipRange { value: 1025, .. })), "{r:?}");
             Ok(())
         },
@@ -152,12 +153,12 @@ fn dot_products_with_zero_points_and_ragged_lengths() {
         let expected: Vec<i64> = (0..groups)
             .map(|j| (0..len).map(|i| (s[i] - 3) * (vals[len * (j + 1) + i] + 7)).sum())
             .collect();
-        fn body(sheet: &mut Sheet, d: &[i64]) -> zkinfer_circuits::Result<()> {
+        fn body(lay: &mut RowLayouter, d: &[i64]) -> zkinfer_circuits::Result<()> {
             let (len, groups) = (d[0] as usize, d[1] as usize);
-            let cells = fresh(sheet, &d[4..])?;
+            let cells = fresh(lay, &d[4..])?;
             let ts: Vec<_> = (0..groups).map(|j| cells[len * (j + 1)..len * (j + 2)].to_vec()).collect();
-            for a in dot::assign(sheet, &cells[..len], &ts, d[2], d[3])? {
-                sheet.publish(a.cell, fe(a.val as i128));
+            for a in dot::assign(lay, &cells[..len], &ts, d[2], d[3])? {
+                lay.publish(a.cell, to_field(a.val as i128));
             }
             Ok(())
         }
@@ -169,10 +170,10 @@ fn dot_products_with_zero_points_and_ragged_lengths() {
 fn adder_sums_across_rows() {
     let data: Vec<i64> = (0..45).map(|i| (i * 37 % 256) - 128).collect();
     let expected = vec![data.iter().map(|v| v - 5).sum()];
-    run(data, |sheet, d| {
-        let cells = fresh(sheet, d)?;
-        let s = adder::assign(sheet, &cells, 5)?;
-        sheet.publish(s.cell, fe(s.val as i128));
+    run(data, |lay, d| {
+        let cells = fresh(lay, d)?;
+        let s = adder::assign(lay, &cells, 5)?;
+        lay.publish(s.cell, to_field(s.val as i128));
         Ok(())
     }, expected);
 }
@@ -183,15 +184,15 @@ fn byte_store_packs_like_the_native_commitment() {
     let g = Gadget {
         shape: shape(),
         data: data.clone(),
-        body: |sheet, d| {
-            let (_, elems) = byte_store::assign(sheet, d, None)?;
+        body: |lay, d| {
+            let (_, elems) = byte_store::assign(lay, d, None)?;
             for e in elems {
-                sheet.publish(e.cell, e.val);
+                lay.publish(e.cell, e.val);
             }
             Ok(())
         },
     };
-    let inst = commit::pack(&data);
+    let inst = pack::pack(&data);
     MockProver::run(17, &g, vec![inst.clone()]).unwrap().assert_satisfied_par();
     let mut wrong = inst;
     wrong[2] += Fr::from(1);

@@ -1,6 +1,6 @@
 //! Per layer: MockProver accepts the honest witness and the circuit's output equals the integer reference bit for
 //! bit (checked in `common::check`), under several visibilities. Each layer exercises its gadgets (dot, adder,
-//! division-and-clip, byte store, bias compose, Poseidon).
+//! requantisation, byte store, int32 from bytes, Poseidon).
 
 mod common;
 use common::*;

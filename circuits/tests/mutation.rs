@@ -8,19 +8,87 @@
 //! by row, and a mutation counts as rejected when a gate, lookup or copy fails inside its own window — where no
 //! other change is visible, so the verdict is the one it would get alone. Any mutation not rejected that way is
 //! re-run alone and checked in full. ZKINFER_MUTATIONS overrides the count (default 1000).
+//!
+//! The mutations are made here, not in the library: [`Mutant`] lays the model circuit out through
+//! `ModelCircuit::layout_on` (the seam its own `synthesize` writes through) into a sink that adds the deltas to the
+//! advice cells as they are written.
 
 mod common;
 
 use std::collections::HashSet;
 
+use halo2_proofs::circuit::{Cell, Layouter, SimpleFloorPlanner};
 use halo2_proofs::dev::{FailureLocation, MockProver, VerifyFailure};
 use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::halo2curves::ff::Field;
+use halo2_proofs::plonk::{Advice, Circuit, Column, ConstraintSystem, Error, Fixed};
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
-use zkinfer_circuits::sheet::RecordSink;
+use zkinfer_circuits::columns::Columns;
+use zkinfer_circuits::layouter::{RecordSink, RegionSink, Sink};
+use zkinfer_circuits::{model, ModelCircuit, Shape};
 
 const BATCH: usize = 64;
+
+/// Deltas added to advice cells (column, row).
+type Deltas = Vec<(usize, usize, Fr)>;
+
+/// Passes every write on, adding the deltas to the advice cells they name.
+struct TamperSink<'s> {
+    inner: &'s mut dyn Sink,
+    deltas: &'s [(usize, usize, Fr)],
+}
+
+impl Sink for TamperSink<'_> {
+    fn advice(&mut self, col: Column<Advice>, row: usize, mut v: Fr) {
+        for (c, r, d) in self.deltas {
+            if *c == col.index() && *r == row {
+                v += d;
+            }
+        }
+        self.inner.advice(col, row, v);
+    }
+    fn fixed(&mut self, col: Column<Fixed>, row: usize, v: Fr) {
+        self.inner.fixed(col, row, v);
+    }
+    fn copy(&mut self, a: Cell, b: Cell) {
+        self.inner.copy(a, b);
+    }
+}
+
+/// The model circuit with its witness changed by `deltas` (same columns, gates and fixed values).
+#[derive(Clone)]
+struct Mutant {
+    circuit: ModelCircuit,
+    deltas: Deltas,
+}
+
+impl Circuit<Fr> for Mutant {
+    type Config = Columns;
+    type FloorPlanner = SimpleFloorPlanner;
+    type Params = Shape;
+    fn without_witnesses(&self) -> Self {
+        self.clone()
+    }
+    fn params(&self) -> Shape {
+        self.circuit.shape.clone()
+    }
+    fn configure_with_params(meta: &mut ConstraintSystem<Fr>, shape: Shape) -> Columns {
+        model::configure(meta, shape)
+    }
+    fn configure(_: &mut ConstraintSystem<Fr>) -> Columns {
+        unreachable!("configured from its Shape")
+    }
+    fn synthesize(&self, cols: Columns, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
+        layouter.assign_region(
+            || "model",
+            |mut region| {
+                let mut sink = TamperSink { inner: &mut RegionSink { region: &mut region }, deltas: &self.deltas };
+                self.circuit.layout_on(&mut sink, &cols).map(|_| ()).map_err(|_| Error::Synthesis)
+            },
+        )
+    }
+}
 
 /// The row a failure is reported at (the circuit is one region starting at row 0, so offsets are rows).
 fn failure_row(f: &VerifyFailure) -> Option<usize> {
@@ -47,7 +115,7 @@ fn mutation() {
     let n: usize = std::env::var("ZKINFER_MUTATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
     let usable = (1usize << circuit.k()) - zkinfer_circuits::shape::RESERVED_ROWS;
     let mut rng = ChaCha8Rng::seed_from_u64(7);
-    let mutations: Vec<(usize, usize, Fr)> = (0..n)
+    let mutations: Deltas = (0..n)
         .map(|i| {
             let (col, row) = cells[rng.next_u64() as usize % cells.len()];
             // Small deltas (±1, +256: values that often stay in range) and random field elements.
@@ -61,10 +129,10 @@ fn mutation() {
         })
         .collect();
     let window = |row: usize| row.saturating_sub(1)..(row + 2).min(usable);
-    let mut pending: Vec<(usize, usize, Fr)> = mutations.clone();
+    let mut pending: Deltas = mutations.clone();
     let mut unresolved = Vec::new();
     while !pending.is_empty() {
-        let mut batch: Vec<(usize, usize, Fr)> = Vec::new();
+        let mut batch: Deltas = Vec::new();
         let mut rest = Vec::new();
         for m in pending {
             if batch.len() < BATCH && batch.iter().all(|b| b.1.abs_diff(m.1) >= 5) {
@@ -74,8 +142,7 @@ fn mutation() {
             }
         }
         pending = rest;
-        let mut mutant = circuit.clone();
-        mutant.tamper = batch.clone();
+        let mutant = Mutant { circuit: circuit.clone(), deltas: batch.clone() };
         let prover = MockProver::<Fr>::run(circuit.k(), &mutant, instances.clone()).unwrap();
         let mut rows: Vec<usize> = batch.iter().flat_map(|m| window(m.1)).collect();
         rows.sort_unstable();
@@ -91,8 +158,7 @@ fn mutation() {
     }
     let mut survivors = Vec::new();
     for m in &unresolved {
-        let mut mutant = circuit.clone();
-        mutant.tamper = vec![*m];
+        let mutant = Mutant { circuit: circuit.clone(), deltas: vec![*m] };
         let prover = MockProver::<Fr>::run(circuit.k(), &mutant, instances.clone()).unwrap();
         if prover.verify_par().is_ok() {
             survivors.push(*m);

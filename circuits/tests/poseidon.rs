@@ -11,7 +11,8 @@ use light_poseidon::{Poseidon, PoseidonHasher};
 use rand_chacha::ChaCha8Rng;
 use rand_core::SeedableRng;
 use zkinfer_circuits::commit;
-use zkinfer_circuits::poseidon::{chain_hash, hash, RATE, WIDTH};
+use zkinfer_circuits::native::pack;
+use zkinfer_circuits::native::poseidon::{chain_hash, hash, RATE, WIDTH};
 
 fn to_ark(x: Fr) -> ark_bn254::Fr {
     ark_bn254::Fr::from_le_bytes_mod_order(&x.to_repr())
@@ -74,14 +75,14 @@ fn chain_hash_matches_reference_chain() {
 #[test]
 fn packing_is_big_endian_offset_bytes() {
     let bytes: Vec<i64> = (0..31).map(|i| i - 15).collect();
-    let e = commit::pack(&bytes);
+    let e = pack::pack(&bytes);
     assert_eq!(e.len(), 2);
     let mut want = Fr::ZERO;
     for b in &bytes[..30] {
         want = want * Fr::from(256) + Fr::from((b + 128) as u64);
     }
     assert_eq!(e[0], want);
-    assert_eq!(commit::bias_bytes(-1), [127, 127, 127, 127 - 128]);
+    assert_eq!(pack::bias_bytes(-1), [127, 127, 127, 127 - 128]);
 }
 
 #[test]

@@ -5,7 +5,7 @@
 use anyhow::{bail, Context, Result};
 use halo2_proofs::halo2curves::bn256::Fr;
 use serde::{Deserialize, Serialize};
-use zkinfer_circuits::sheet::fe;
+use zkinfer_circuits::layouter::to_field;
 use zkinfer_circuits::Visibility;
 
 use crate::encoding::{fr_from_hex, fr_to_hex};
@@ -107,7 +107,7 @@ impl PublicValues {
             if let Some(x) = v.iter().find(|x| !(-128..=127).contains(*x)) {
                 bail!("public values: `{what}` holds {x}, not an int8");
             }
-            out.extend(v.iter().map(|&x| fe(x as i128)));
+            out.extend(v.iter().map(|&x| to_field(x as i128)));
             Ok(())
         };
         let absent = |what: &str, present: bool| -> Result<()> {

@@ -8,24 +8,23 @@ use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::halo2curves::ff::Field;
 use halo2_proofs::plonk::ConstraintSystem;
 
-use super::{P_CHAIN, P_ZS, P_ZT};
-use crate::config::{ModelConfig, Q};
+use crate::columns::{Columns, GateQuery, P_CHAIN, P_ZS, P_ZT};
 use crate::error::Result;
-use crate::sheet::{Sheet, Wire};
+use crate::layouter::{to_field, RowLayouter, Wire};
 
-pub fn configure(meta: &mut ConstraintSystem<Fr>, cfg: &ModelConfig) {
-    let (n, m) = (cfg.shape.dot_n, cfg.shape.dot_m);
+pub fn configure(meta: &mut ConstraintSystem<Fr>, cols: &Columns) {
+    let (n, m) = (cols.shape.dot_n, cols.shape.dot_m);
     meta.create_gate("dot", |vc| {
-        let mut q = Q { meta: vc, cfg };
-        let sel = q.f(cfg.q_dot, 0);
-        let (zs, zt, chain) = (q.p(P_ZS, 0), q.p(P_ZT, 0), q.p(P_CHAIN, 0));
-        let s: Vec<_> = (0..n).map(|i| q.a(i, 0) - zs.clone()).collect();
+        let mut q = GateQuery { meta: vc, cols };
+        let sel = q.fixed(cols.q_dot, 0);
+        let (zs, zt, chain) = (q.param(P_ZS, 0), q.param(P_ZT, 0), q.param(P_CHAIN, 0));
+        let s: Vec<_> = (0..n).map(|i| q.advice(i, 0) - zs.clone()).collect();
         (0..m)
             .map(|j| {
-                let acc = q.a(n * (m + 1) + j, 0);
-                let prev = q.a(n * (m + 1) + j, -1);
+                let acc = q.advice(n * (m + 1) + j, 0);
+                let prev = q.advice(n * (m + 1) + j, -1);
                 let sum = (0..n)
-                    .map(|i| s[i].clone() * (q.a(n * (j + 1) + i, 0) - zt.clone()))
+                    .map(|i| s[i].clone() * (q.advice(n * (j + 1) + i, 0) - zt.clone()))
                     .reduce(|a, b| a + b)
                     .unwrap();
                 sel.clone() * (acc - chain.clone() * prev - sum)
@@ -39,37 +38,37 @@ pub fn rows(len: usize, n: usize) -> usize {
 }
 
 /// Lays out up to `m` dot products sharing `s`; returns each group's final accumulator.
-pub fn assign(sheet: &mut Sheet, s: &[Wire], ts: &[Vec<Wire>], zs: i64, zt: i64) -> Result<Vec<Wire>> {
-    let (n, m) = (sheet.cfg.shape.dot_n, sheet.cfg.shape.dot_m);
+pub fn assign(lay: &mut RowLayouter, s: &[Wire], ts: &[Vec<Wire>], zs: i64, zt: i64) -> Result<Vec<Wire>> {
+    let (n, m) = (lay.cols.shape.dot_n, lay.cols.shape.dot_m);
     assert!(ts.len() <= m && ts.iter().all(|t| t.len() == s.len()));
     let nrows = rows(s.len(), n);
-    let start = sheet.alloc(nrows)?;
-    let pad_s = sheet.konst(zs)?;
-    let pad_t = sheet.konst(zt)?;
+    let start = lay.alloc(nrows)?;
+    let pad_s = lay.constant(zs)?;
+    let pad_t = lay.constant(zt)?;
     let mut acc = vec![0i64; m];
     let mut out = vec![None; m];
     for r in 0..nrows {
         let row = start + r;
-        sheet.set(sheet.cfg.q_dot, row);
-        sheet.param(P_ZS, row, crate::sheet::fe(zs as i128));
-        sheet.param(P_ZT, row, crate::sheet::fe(zt as i128));
+        lay.set(lay.cols.q_dot, row);
+        lay.param(P_ZS, row, to_field(zs as i128));
+        lay.param(P_ZT, row, to_field(zt as i128));
         if r > 0 {
-            sheet.param(P_CHAIN, row, Fr::ONE);
+            lay.param(P_CHAIN, row, Fr::ONE);
         } else {
             acc.iter_mut().for_each(|a| *a = 0);
         }
         let mut svals = vec![0i64; n];
         for i in 0..n {
             let src = s.get(r * n + i).unwrap_or(&pad_s);
-            svals[i] = sheet.copy_in(i, row, src).val - zs;
+            svals[i] = lay.copy_in(i, row, src).val - zs;
         }
         for j in 0..m {
             for i in 0..n {
                 let src = ts.get(j).and_then(|t| t.get(r * n + i)).unwrap_or(&pad_t);
-                let v = sheet.copy_in(n * (j + 1) + i, row, src).val - zt;
+                let v = lay.copy_in(n * (j + 1) + i, row, src).val - zt;
                 acc[j] += svals[i] * v;
             }
-            let w = sheet.put(n * (m + 1) + j, row, acc[j]);
+            let w = lay.put(n * (m + 1) + j, row, acc[j]);
             out[j] = Some(w);
         }
     }

@@ -1,35 +1,32 @@
-//! Layer chips: each turns one IR layer into gadget rows, taking its input tensors' cells and returning its output
-//! tensor's cells (values included, so the next layer's witness follows).
+//! Layers: one file per IR op, each implementing [`Layer`] (its rows, its layout, what it reads from the op).
+//! [`of`] is the one registry: adding an op is a new file here plus its `mod` line and its arm in [`of`].
 
 pub mod add;
 pub mod conv;
 pub mod gemm;
+pub mod layer;
+pub mod pad;
 pub mod pool;
-pub mod remap;
+pub mod reshape;
+pub mod window;
 
-use zkinfer_import::ir::Requant;
+use zkinfer_import::ir::{self, Op, QuantModel};
 
-use crate::gadgets::div_clip::Unit;
-use crate::sheet::Wire;
+pub use layer::{Layer, WeightCells, Weights};
 
-/// The cells of one channel's kernel window at output (oy, ox), row-major; taps in the zero padding are `pad`.
-/// `x` is that channel's h×w plane.
-pub fn window(x: &[Wire], (h, w): (usize, usize), (oy, ox): (usize, usize), kernel: [usize; 2], stride: [usize; 2], pads: [usize; 4], pad: Wire, out: &mut Vec<Wire>) {
-    for ky in 0..kernel[0] {
-        let iy = (oy * stride[0] + ky) as isize - pads[0] as isize;
-        for kx in 0..kernel[1] {
-            let ix = (ox * stride[1] + kx) as isize - pads[1] as isize;
-            out.push(if iy < 0 || ix < 0 || iy >= h as isize || ix >= w as isize {
-                pad
-            } else {
-                x[iy as usize * w + ix as usize]
-            });
-        }
+/// The circuit layer of an IR layer of `model`.
+pub fn of<'a>(node: &'a ir::Layer, model: &'a QuantModel) -> Box<dyn Layer + 'a> {
+    match &node.op {
+        Op::Conv { .. } => Box::new(conv::Conv::new(node, model)),
+        Op::Gemm { .. } => Box::new(gemm::Gemm::new(node, model)),
+        Op::Add { .. } => Box::new(add::Add::new(node, model)),
+        Op::GlobalAveragePool { .. } | Op::AveragePool { .. } => Box::new(pool::Pool::new(node, model)),
+        Op::Pad { .. } => Box::new(pad::Pad::new(node, model)),
+        Op::Reshape => Box::new(reshape::Reshape),
     }
 }
 
-/// The requantisation unit of a linear layer's output: (acc + bias)·a + b/2 + z·b, clamped.
-pub fn linear_unit(acc: Wire, bias: Wire, rq: &Requant, bits: u32) -> Unit {
-    let b = 1i128 << bits;
-    Unit { x1: acc, x2: bias, a1: rq.multiplier.a, a2: rq.multiplier.a, k: b / 2 + rq.out.zero_point as i128 * b, lo: rq.lo, hi: rq.hi }
+/// The circuit layers of every IR layer of `model`, in order.
+pub fn all(model: &QuantModel) -> Vec<Box<dyn Layer + '_>> {
+    model.layers.iter().map(|l| of(l, model)).collect()
 }

@@ -171,7 +171,7 @@ pub fn check(model: Arc<QuantModel>, input: Vec<i32>, vis: Visibility) -> ModelC
     assert_eq!(layout.output, reference, "circuit output differs from the integer reference");
     let instances = circuit.instances().unwrap();
     assert_eq!(layout.public, instances, "in-circuit public values differ from the native ones");
-    let planned: usize = zkinfer_circuits::shape::section_rows(&model, &vis, &circuit.shape).iter().map(|s| s.1).sum();
+    let planned: usize = zkinfer_circuits::plan::section_rows(&model, &vis, &circuit.shape).iter().map(|s| s.1).sum();
     assert_eq!(layout.rows, planned, "stats' row count differs from the layout's");
     let prover = MockProver::<Fr>::run(circuit.k(), &circuit, vec![instances]).unwrap();
     prover.assert_satisfied_par();

@@ -21,7 +21,7 @@ use zkinfer_backend::demo_circuit::DotProductCircuit;
 use zkinfer_backend::stock_hook::{prove_stock, verify_stock, EngineParams};
 use zkinfer_backend::{plonk, select_engine, Bn256, Engine, EngineKind, Fr, G1Affine};
 use zkinfer_circuits::stats::{memory_estimate, stats_for_shape};
-use zkinfer_circuits::{shape, ModelCircuit, Visibility};
+use zkinfer_circuits::{plan, ModelCircuit, Visibility};
 
 use crate::atomic::{self, TempDir};
 use crate::model_file::{self, gib};
@@ -233,10 +233,10 @@ fn model_case(fx: &Fixture, vis: Visibility, seed: u64, force: bool, dir: &Path,
     std::fs::write(&onnx, fx.onnx)?;
     std::fs::write(&inputs, fx.inputs)?;
     let m = model_file::load(&onnx)?;
-    let shape = shape::plan(&m.model, &vis)?;
+    let shape = plan::plan(&m.model, &vis)?;
     let stats = stats_for_shape(&m.model, &vis, shape.clone());
     let mut cs = ConstraintSystem::default();
-    let _ = zkinfer_circuits::config::ModelConfig::configure(&mut cs, shape.clone());
+    let _ = zkinfer_circuits::model::configure(&mut cs, shape.clone());
     let description = format!("{}, hide {}, {} rows used", fx.title, visibility::format(&vis), stats.rows);
     // Checked before the reference run and the witness, which are heavy for the big models.
     let mut report = ConfigReport::new(fx.name, &description, stats.k, &cs);

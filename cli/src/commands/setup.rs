@@ -14,7 +14,7 @@ use halo2_proofs::SerdeFormat;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use serde::Serialize;
-use zkinfer_circuits::{commit, shape, stats::stats_for_shape, ModelCircuit, Visibility};
+use zkinfer_circuits::{commit, plan, stats::stats_for_shape, ModelCircuit, Visibility};
 
 use crate::encoding::{digest_file, fr_to_hex};
 use crate::keys::{self, FileEntry, Manifest, ModelInfo};
@@ -89,7 +89,7 @@ pub fn run(args: &SetupArgs, ui: &Ui) -> Result<SetupReport> {
     let m = model_file::load(&args.model)?;
     stage.finish();
     let vis = args.vis;
-    let shape = shape::plan(&m.model, &vis)?;
+    let shape = plan::plan(&m.model, &vis)?;
     let stats = stats_for_shape(&m.model, &vis, shape.clone());
     ui.say(format!(
         "circuit: k = {}, {} rows used, {} advice + {} fixed columns, {} lookups; est. setup memory {:.1} GiB",

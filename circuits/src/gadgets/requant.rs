@@ -1,4 +1,4 @@
-//! Division by the shared denominator b = 2^(8·limbs), fused with the clamp (ReLU, ReLU6 and int8 saturation are
+//! Requantisation: division by the shared denominator b = 2^(8·limbs), fused with the clamp (ReLU, ReLU6 and int8 saturation are
 //! all clamps) through the one shared table. Each unit proves, for its two inputs x1, x2:
 //!     a1·x1 + a2·x2 + K = u·b + r,   r = Σ_i 256^i (ρ_i + 128) with every ρ_i a table byte,
 //!     (u, y) a row of the clamp's tag: u ∈ [−2^clip_bits, 2^clip_bits), y = clamp(u, lo, hi).
@@ -8,33 +8,35 @@
 //! u is the floor.
 //! Unit j uses lanes [j·lpu, (j+1)·lpu): (u, y) then the remainder bytes in pairs (an odd last one pairs with a
 //! constant 0); x1, x2 sit at columns 2L + 2j, 2L + 2j + 1; a1, a2, K are parameters 3j, 3j+1, 3j+2.
+//! (The gate keeps its historical name "div_clip".)
 
 use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::plonk::ConstraintSystem;
+use zkinfer_import::ir::Requant;
 
-use crate::config::{c, ModelConfig, Q};
+use crate::columns::{constant, Columns, GateQuery};
 use crate::error::{CircuitError, Result};
-use crate::sheet::{fe, Sheet, Wire};
+use crate::layouter::{to_field, RowLayouter, Wire};
 use crate::table::RANGE;
 
-pub fn configure(meta: &mut ConstraintSystem<Fr>, cfg: &ModelConfig) {
-    let s = &cfg.shape;
+pub fn configure(meta: &mut ConstraintSystem<Fr>, cols: &Columns) {
+    let s = &cols.shape;
     let (lpu, l2, limbs) = (s.lanes_per_unit(), 2 * s.lanes(), s.limbs);
     let b = Fr::from(1u64 << (8 * limbs));
-    meta.create_gate("div_clip", |vc| {
-        let mut q = Q { meta: vc, cfg };
-        let sel = q.f(cfg.q_res, 0);
+    meta.create_gate("requant", |vc| {
+        let mut q = GateQuery { meta: vc, cols };
+        let sel = q.fixed(cols.q_requant, 0);
         (0..s.units)
             .map(|j| {
                 let base = 2 * j * lpu;
-                let (x1, x2) = (q.a(l2 + 2 * j, 0), q.a(l2 + 2 * j + 1, 0));
-                let (a1, a2, k) = (q.p(3 * j, 0), q.p(3 * j + 1, 0), q.p(3 * j + 2, 0));
-                let u = q.a(base, 0);
-                let mut r = c(Fr::from(0));
+                let (x1, x2) = (q.advice(l2 + 2 * j, 0), q.advice(l2 + 2 * j + 1, 0));
+                let (a1, a2, k) = (q.param(3 * j, 0), q.param(3 * j + 1, 0), q.param(3 * j + 2, 0));
+                let u = q.advice(base, 0);
+                let mut r = constant(Fr::from(0));
                 for i in 0..limbs {
-                    r = r + c(Fr::from(1u64 << (8 * i))) * (q.a(base + 2 + i, 0) + c(Fr::from(128)));
+                    r = r + constant(Fr::from(1u64 << (8 * i))) * (q.advice(base + 2 + i, 0) + constant(Fr::from(128)));
                 }
-                sel.clone() * (a1 * x1 + a2 * x2 + k - u * c(b) - r)
+                sel.clone() * (a1 * x1 + a2 * x2 + k - u * constant(b) - r)
             })
             .collect::<Vec<_>>()
     });
@@ -52,24 +54,32 @@ pub struct Unit {
     pub hi: i32,
 }
 
+impl Unit {
+    /// The unit of a linear layer's output: (acc + bias)·a + b/2 + z·b over b = 2^bits, clamped.
+    pub fn linear(acc: Wire, bias: Wire, rq: &Requant, bits: u32) -> Unit {
+        let b = 1i128 << bits;
+        Unit { x1: acc, x2: bias, a1: rq.multiplier.a, a2: rq.multiplier.a, k: b / 2 + rq.out.zero_point as i128 * b, lo: rq.lo, hi: rq.hi }
+    }
+}
+
 pub fn rows(n: usize, units: usize) -> usize {
     n.div_ceil(units)
 }
 
 /// Lays out the units `units` per row and returns their outputs y.
-pub fn assign(sheet: &mut Sheet, layer: &str, units: &[Unit]) -> Result<Vec<Wire>> {
-    let s = sheet.cfg.shape.clone();
+pub fn assign(lay: &mut RowLayouter, layer: &str, units: &[Unit]) -> Result<Vec<Wire>> {
+    let s = lay.cols.shape.clone();
     let (lpu, l2, limbs) = (s.lanes_per_unit(), 2 * s.lanes(), s.limbs);
     let bits = 8 * limbs as u32;
     let bound = s.clip_bound();
-    let start = sheet.alloc(rows(units.len(), s.units))?;
-    let zero = sheet.konst(0)?;
+    let start = lay.alloc(rows(units.len(), s.units))?;
+    let zero = lay.constant(0)?;
     // Slots past the end hold the valid all-zero unit (inputs tied to 0, so every cell is still determined).
     let pad = Unit { x1: zero, x2: zero, a1: 0, a2: 0, k: 0, lo: s.clamps[0].0, hi: s.clamps[0].1 };
     let mut out = Vec::with_capacity(units.len());
     for (r, chunk) in units.chunks(s.units).enumerate() {
         let row = start + r;
-        sheet.set(sheet.cfg.q_res, row);
+        lay.set(lay.cols.q_requant, row);
         for j in 0..s.units {
             let un = chunk.get(j).unwrap_or(&pad);
             let v = un.a1 as i128 * un.x1.val as i128 + un.a2 as i128 * un.x2.val as i128 + un.k;
@@ -80,23 +90,23 @@ pub fn assign(sheet: &mut Sheet, layer: &str, units: &[Unit]) -> Result<Vec<Wire
             }
             let y = (u as i64).clamp(un.lo as i64, un.hi as i64);
             let base = j * lpu;
-            sheet.copy_in(l2 + 2 * j, row, &un.x1);
-            sheet.copy_in(l2 + 2 * j + 1, row, &un.x2);
-            sheet.param(3 * j, row, fe(un.a1 as i128));
-            sheet.param(3 * j + 1, row, fe(un.a2 as i128));
-            sheet.param(3 * j + 2, row, fe(un.k));
-            sheet.tag(base, row, s.clamp_tag(un.lo, un.hi));
-            sheet.put(2 * base, row, u as i64);
-            let yw = sheet.put(2 * base + 1, row, y);
+            lay.copy_in(l2 + 2 * j, row, &un.x1);
+            lay.copy_in(l2 + 2 * j + 1, row, &un.x2);
+            lay.param(3 * j, row, to_field(un.a1 as i128));
+            lay.param(3 * j + 1, row, to_field(un.a2 as i128));
+            lay.param(3 * j + 2, row, to_field(un.k));
+            lay.tag(base, row, s.clamp_tag(un.lo, un.hi));
+            lay.put(2 * base, row, u as i64);
+            let yw = lay.put(2 * base + 1, row, y);
             for i in 0..limbs {
                 let byte = ((rem >> (8 * i)) & 255) as i64 - 128;
-                sheet.put(2 * base + 2 + i, row, byte);
+                lay.put(2 * base + 2 + i, row, byte);
             }
             if limbs % 2 == 1 {
-                sheet.copy_in(2 * base + 2 + limbs, row, &zero);
+                lay.copy_in(2 * base + 2 + limbs, row, &zero);
             }
             for l in 1..lpu {
-                sheet.tag(base + l, row, RANGE);
+                lay.tag(base + l, row, RANGE);
             }
             if j < chunk.len() {
                 out.push(yw);

@@ -1,5 +1,6 @@
-//! Where the layout writes: a thin layer over halo2's region (or a counter, for stats) that allocates rows,
-//! assigns cells, deduplicates constants and records public values and per-section row counts.
+//! Our layouter: the whole circuit is one region filled row by row. [`RowLayouter`] allocates rows, assigns cells,
+//! deduplicates constants and records public values and per-section row counts; it writes through a [`Sink`] — a
+//! halo2 region when proving, a counter or recorder otherwise (the public seam tests wrap to change cells).
 
 use std::collections::HashMap;
 
@@ -8,11 +9,11 @@ use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::halo2curves::ff::{Field, PrimeField};
 use halo2_proofs::plonk::{Advice, Any, Column, Fixed};
 
-use crate::config::ModelConfig;
+use crate::columns::Columns;
 use crate::error::{CircuitError, Result};
 
-/// An integer in the field.
-pub fn fe(v: i128) -> Fr {
+/// An integer as a field element (negative values as p − |v|).
+pub fn to_field(v: i128) -> Fr {
     if v >= 0 {
         Fr::from_u128(v as u128)
     } else {
@@ -27,20 +28,13 @@ pub trait Sink {
     fn copy(&mut self, a: Cell, b: Cell);
 }
 
-/// Writes into a halo2 region (the whole circuit is one region at offset 0). `tamper` adds deltas to advice cells
-/// (column, row) as they are written — the hook the mutation tests use.
+/// Writes into a halo2 region (the whole circuit is one region at offset 0).
 pub struct RegionSink<'r, 'a> {
     pub region: &'r mut Region<'a, Fr>,
-    pub tamper: &'r [(usize, usize, Fr)],
 }
 
 impl Sink for RegionSink<'_, '_> {
-    fn advice(&mut self, col: Column<Advice>, row: usize, mut v: Fr) {
-        for (c, r, d) in self.tamper {
-            if *c == col.index() && *r == row {
-                v += d;
-            }
-        }
+    fn advice(&mut self, col: Column<Advice>, row: usize, v: Fr) {
         self.region.assign_advice(col, row, Value::known(v));
     }
     fn fixed(&mut self, col: Column<Fixed>, row: usize, v: Fr) {
@@ -96,12 +90,12 @@ pub struct FWire {
     pub val: Fr,
 }
 
-pub struct Sheet<'s> {
+pub struct RowLayouter<'s> {
     pub sink: &'s mut dyn Sink,
-    pub cfg: &'s ModelConfig,
+    pub cols: &'s Columns,
     next_row: usize,
-    konst: HashMap<[u8; 32], Cell>,
-    konst_row: usize,
+    constants: HashMap<[u8; 32], Cell>,
+    constants_row: usize,
     /// Public values, in instance-column order.
     pub public: Vec<Fr>,
     /// Rows used per section (layer or commitment), in layout order.
@@ -109,9 +103,9 @@ pub struct Sheet<'s> {
     section_start: usize,
 }
 
-impl<'s> Sheet<'s> {
-    pub fn new(sink: &'s mut dyn Sink, cfg: &'s ModelConfig) -> Self {
-        Sheet { sink, cfg, next_row: 0, konst: HashMap::new(), konst_row: 0, public: Vec::new(), sections: Vec::new(), section_start: 0 }
+impl<'s> RowLayouter<'s> {
+    pub fn new(sink: &'s mut dyn Sink, cols: &'s Columns) -> Self {
+        RowLayouter { sink, cols, next_row: 0, constants: HashMap::new(), constants_row: 0, public: Vec::new(), sections: Vec::new(), section_start: 0 }
     }
 
     pub fn rows_used(&self) -> usize {
@@ -127,9 +121,9 @@ impl<'s> Sheet<'s> {
     pub fn alloc(&mut self, rows: usize) -> Result<usize> {
         let start = self.next_row;
         self.next_row += rows;
-        let usable = self.cfg.shape.usable_rows();
+        let usable = self.cols.shape.usable_rows();
         if self.next_row > usable {
-            return Err(CircuitError::TooLarge { need: self.cfg.shape.k + 1, max: self.cfg.shape.k });
+            return Err(CircuitError::TooLarge { need: self.cols.shape.k + 1, max: self.cols.shape.k });
         }
         Ok(start)
     }
@@ -139,20 +133,20 @@ impl<'s> Sheet<'s> {
     }
 
     pub fn put_f(&mut self, col: usize, row: usize, v: Fr) -> FWire {
-        let c = self.cfg.advice[col];
+        let c = self.cols.advice[col];
         self.sink.advice(c, row, v);
         FWire { cell: Self::cell(c.into(), row), val: v }
     }
 
     pub fn put(&mut self, col: usize, row: usize, v: i64) -> Wire {
-        let w = self.put_f(col, row, fe(v as i128));
+        let w = self.put_f(col, row, to_field(v as i128));
         Wire { cell: w.cell, val: v }
     }
 
     /// A witness cell no gate reads (a salt), alone in the last column of a fresh row.
     pub fn put_free(&mut self, v: Fr) -> Result<FWire> {
         let row = self.alloc(1)?;
-        Ok(self.put_f(self.cfg.shape.width - 1, row, v))
+        Ok(self.put_f(self.cols.shape.width - 1, row, v))
     }
 
     /// A new cell equal to `src` (copy-constrained).
@@ -183,38 +177,38 @@ impl<'s> Sheet<'s> {
     }
 
     pub fn param(&mut self, i: usize, row: usize, v: Fr) {
-        self.fixed(self.cfg.params[i], row, v);
+        self.fixed(self.cols.params[i], row, v);
     }
 
     pub fn tag(&mut self, lane: usize, row: usize, tag: u64) {
-        self.fixed(self.cfg.tags[lane], row, Fr::from(tag));
+        self.fixed(self.cols.tags[lane], row, Fr::from(tag));
     }
 
     /// The constants-column cell holding `v` (one per distinct value).
-    pub fn konst_f(&mut self, v: Fr) -> Result<Cell> {
+    pub fn constant_cell(&mut self, v: Fr) -> Result<Cell> {
         let key = v.to_repr();
-        if let Some(c) = self.konst.get(&key) {
+        if let Some(c) = self.constants.get(&key) {
             return Ok(*c);
         }
-        if self.konst_row >= self.cfg.shape.usable_rows() {
-            return Err(CircuitError::TooLarge { need: self.cfg.shape.k + 1, max: self.cfg.shape.k });
+        if self.constants_row >= self.cols.shape.usable_rows() {
+            return Err(CircuitError::TooLarge { need: self.cols.shape.k + 1, max: self.cols.shape.k });
         }
-        let row = self.konst_row;
-        self.konst_row += 1;
-        self.sink.fixed(self.cfg.konst, row, v);
-        let c = Self::cell(self.cfg.konst.into(), row);
-        self.konst.insert(key, c);
+        let row = self.constants_row;
+        self.constants_row += 1;
+        self.sink.fixed(self.cols.constants, row, v);
+        let c = Self::cell(self.cols.constants.into(), row);
+        self.constants.insert(key, c);
         Ok(c)
     }
 
-    pub fn konst(&mut self, v: i64) -> Result<Wire> {
-        Ok(Wire { cell: self.konst_f(fe(v as i128))?, val: v })
+    pub fn constant(&mut self, v: i64) -> Result<Wire> {
+        Ok(Wire { cell: self.constant_cell(to_field(v as i128))?, val: v })
     }
 
     /// Exposes a cell as the next public (instance) value.
     pub fn publish(&mut self, cell: Cell, v: Fr) {
         let row = self.public.len();
         self.public.push(v);
-        self.sink.copy(cell, Self::cell(self.cfg.instance.into(), row));
+        self.sink.copy(cell, Self::cell(self.cols.instance.into(), row));
     }
 }
