@@ -17,7 +17,8 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use zkinfer_backend::demo_circuit::DotProductCircuit;
 use zkinfer_backend::sample_circuits::{copies::ManyCopies, fibonacci::Fibonacci, Sample};
-use zkinfer_backend::stock_hook::{verify_stock, EngineParams};
+use zkinfer_backend::params::EngineParams;
+use zkinfer_backend::stock::verify_stock;
 use zkinfer_backend::{plonk, Bn256, CpuEngine, Fr, G1Affine};
 
 fn peak_rss_kib() -> u64 {

@@ -26,7 +26,7 @@ use halo2_proofs::transcript::{EncodedChallenge, TranscriptWrite};
 use rand_core::RngCore;
 
 use crate::engine::{Engine, EngineError, NttDirection};
-use crate::stock_hook::EngineParams;
+use crate::params::EngineParams;
 use crate::{Fr, G1Affine, G1};
 use quotient::{Challenges, Layout};
 use shplonk::Query;
