@@ -2,15 +2,17 @@
 //!
 //! Every heavy kernel of the prover — multi-scalar multiplication over BN254 G1 and number-theoretic transforms over
 //! Fr — goes through the [`engine::Engine`] trait, the only seam between the prover and the hardware. This crate holds
-//! the trait, the CPU (rayon) implementation, engine selection, and [`stock_hook`], which makes halo2-axiom's stock
-//! `create_proof` run its commitment MSMs through an engine while its proofs stay byte-compatible with the stock
-//! verifier.
+//! the trait, the CPU (rayon) implementation, engine selection, the SRS and keygen ([`params`]), zkinfer's prover
+//! ([`plonk`]), halo2-axiom's stock prover with its commitment MSMs on an engine ([`stock`]), and the one dispatch
+//! between the two ([`provers`]).
 
 pub mod demo_circuit;
 pub mod engine;
+pub mod params;
 pub mod plonk;
+pub mod provers;
 pub mod sample_circuits;
-pub mod stock_hook;
+pub mod stock;
 
 pub use engine::{
     cpu::CpuEngine, select::select_engine, Bases, Engine, EngineError, EngineKind, NttDirection,

@@ -1,4 +1,4 @@
-//! Stage A: halo2-axiom's stock `create_proof` with commitment MSMs through an Engine; the stock verifier is the
+//! halo2-axiom's stock `create_proof` with commitment MSMs through an Engine; the stock verifier is the
 //! oracle. Run with `cargo test -p zkinfer-backend --release stock_msm_hook`.
 
 mod common;
@@ -15,7 +15,8 @@ mod stock_msm_hook {
     use halo2_proofs::poly::kzg::multiopen::ProverSHPLONK;
     use halo2_proofs::transcript::{Blake2bWrite, Challenge255, TranscriptWriterBuffer};
     use zkinfer_backend::demo_circuit::DotProductCircuit;
-    use zkinfer_backend::stock_hook::{prove_stock_with_engine, verify_stock, EngineParams};
+    use zkinfer_backend::params::EngineParams;
+    use zkinfer_backend::stock::{prove_stock_with_engine, verify_stock};
     use zkinfer_backend::{Bn256, CpuEngine, Fr, G1Affine};
 
     use super::common::rng;
@@ -233,7 +234,8 @@ mod stock_msm_hook_fallback {
     use halo2_proofs::plonk::{keygen_pk, keygen_vk, Circuit};
     use halo2_proofs::poly::kzg::commitment::ParamsKZG;
     use zkinfer_backend::demo_circuit::DotProductCircuit;
-    use zkinfer_backend::stock_hook::{prove_stock_with_engine, verify_stock, EngineParams};
+    use zkinfer_backend::params::EngineParams;
+    use zkinfer_backend::stock::{prove_stock_with_engine, verify_stock};
     use zkinfer_backend::Bn256;
 
     use super::common::rng;

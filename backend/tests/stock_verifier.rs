@@ -16,7 +16,8 @@ mod stock_verifier {
         tuple_lookup::TupleLookup, Sample,
     };
     use zkinfer_backend::plonk::{prove_blake2b, ProveError};
-    use zkinfer_backend::stock_hook::{verify_stock, EngineParams};
+    use zkinfer_backend::params::EngineParams;
+    use zkinfer_backend::stock::verify_stock;
     use zkinfer_backend::{Bn256, CpuEngine, Fr, G1Affine};
 
     use super::common::rng;

@@ -9,16 +9,15 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Instant;
 
-use halo2_proofs::plonk::{create_proof, keygen_pk, keygen_vk, Circuit};
-use halo2_proofs::poly::kzg::commitment::{KZGCommitmentScheme, ParamsKZG};
-use halo2_proofs::poly::kzg::multiopen::ProverSHPLONK;
-use halo2_proofs::transcript::{Blake2bWrite, Challenge255, TranscriptWriterBuffer};
+use halo2_proofs::plonk::Circuit;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use zkinfer_backend::demo_circuit::DotProductCircuit;
+use zkinfer_backend::params::{self, EngineParams};
+use zkinfer_backend::provers::{Prover, ProverParams};
 use zkinfer_backend::sample_circuits::{copies::ManyCopies, fibonacci::Fibonacci, Sample};
-use zkinfer_backend::stock_hook::{verify_stock, EngineParams};
-use zkinfer_backend::{plonk, Bn256, CpuEngine, Fr, G1Affine};
+use zkinfer_backend::stock::verify_stock;
+use zkinfer_backend::{CpuEngine, Fr};
 
 fn peak_rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -36,37 +35,25 @@ fn reset_peak_rss() -> bool {
 }
 
 /// Runs one prover on one circuit; prints "prove_s peak_rss_kib proof_bytes".
-fn child<C: Circuit<Fr>>(prover: &str, circuit: C, instances: Vec<Vec<Fr>>, k: u32) {
+fn child<C: Circuit<Fr> + Clone>(prover: &str, circuit: C, instances: Vec<Vec<Fr>>, k: u32) {
     let inst: Vec<&[Fr]> = instances.iter().map(Vec::as_slice).collect();
-    let stock = ParamsKZG::<Bn256>::setup(k, ChaCha20Rng::seed_from_u64(k as u64));
-    let vk = keygen_vk(&stock, &circuit.without_witnesses()).expect("keygen_vk");
-    let pk = keygen_pk(&stock, vk, &circuit.without_witnesses()).expect("keygen_pk");
+    let stock = params::dev_srs(k, ChaCha20Rng::seed_from_u64(k as u64));
+    let pk = params::keygen(&stock, &circuit.without_witnesses(), &mut |_| {}).expect("keygen");
     // zkinfer's params own the stock params (no second copy); the verifier uses them through `stock()`.
     let (stock, params) = if prover == "zkinfer" {
         (None, Some(EngineParams::new(stock, Arc::new(CpuEngine::new())).unwrap()))
     } else {
         (Some(stock), None)
     };
+    let (which, on) = match &params {
+        Some(p) => (Prover::Zkinfer, ProverParams::from(p)),
+        None => (Prover::Stock, ProverParams::from(stock.as_ref().expect("kept for the stock prover"))),
+    };
     let reset = reset_peak_rss();
     let rng = ChaCha20Rng::seed_from_u64(7);
     let t = Instant::now();
-    let mut transcript = Blake2bWrite::<_, G1Affine, Challenge255<_>>::init(Vec::new());
-    match &params {
-        None => create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, _, _, _, _>(
-            stock.as_ref().unwrap(),
-            &pk,
-            &[circuit],
-            &[&inst],
-            rng,
-            &mut transcript,
-        )
-        .expect("stock create_proof"),
-        Some(p) => {
-            let stats = plonk::prove_with_stats(p, &pk, &circuit, &inst, rng, &mut transcript).expect("zkinfer prove");
-            let _ = stats; // phases are logged at debug level (ZKINFER_PHASES=1)
-        }
-    }
-    let proof = transcript.finalize();
+    // zkinfer's phases are logged at debug level (ZKINFER_PHASES=1).
+    let proof = which.prove(on, &pk, &circuit, &inst, rng, &mut |_| {}).expect("prove").proof;
     let secs = t.elapsed().as_secs_f64();
     let rss = peak_rss_kib();
     let verifier_params = stock.as_ref().unwrap_or_else(|| params.as_ref().unwrap().stock());

@@ -12,7 +12,8 @@ use rand_core::SeedableRng;
 use sha2::{Digest, Sha256};
 use zkinfer_backend::engine::cpu::CpuEngine;
 use zkinfer_backend::plonk::prove_blake2b;
-use zkinfer_backend::stock_hook::{verify_stock, EngineParams};
+use zkinfer_backend::params::EngineParams;
+use zkinfer_backend::stock::verify_stock;
 use zkinfer_circuits::{ModelCircuit, Visibility};
 
 #[test]

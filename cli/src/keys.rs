@@ -132,7 +132,7 @@ impl Keys {
 
     pub fn srs(&self) -> Result<ParamsKZG<Bn256>> {
         let mut r = self.checked(SRS)?;
-        let params = guarded(&not_a_key(SRS), || ParamsKZG::<Bn256>::read_custom(&mut r, SerdeFormat::RawBytesUnchecked))?;
+        let params = guarded(&not_a_key(SRS), || zkinfer_backend::params::read_srs(&mut r, true))?;
         if halo2_proofs::poly::commitment::Params::k(&params) != self.manifest.k {
             bail!("{SRS} has k = {}, the keys need {}", halo2_proofs::poly::commitment::Params::k(&params), self.manifest.k);
         }

@@ -13,6 +13,7 @@ mod keys;
 mod model_file;
 mod peak_memory;
 mod proof_file;
+mod prover;
 mod ui;
 mod visibility;
 
@@ -22,11 +23,11 @@ use std::process::ExitCode;
 use anyhow::{bail, Result};
 use clap::{Parser, Subcommand};
 use serde::Serialize;
+use zkinfer_backend::provers::Prover;
 use zkinfer_backend::EngineKind;
 
-use commands::prove::ProverKind;
-use commands::bench::BenchProver;
 use commands::{bench, commit, demo, inspect, prove, selftest, setup, verify};
+use prover::ProverArg;
 use ui::Ui;
 
 #[derive(Parser)]
@@ -91,8 +92,8 @@ enum Command {
         index: Option<usize>,
         #[arg(long, default_value = "auto")]
         engine: EngineKind,
-        #[arg(long, value_enum, default_value_t = ProverKind::Zkinfer)]
-        prover: ProverKind,
+        #[arg(long, value_enum, default_value_t = ProverArg(Prover::Zkinfer))]
+        prover: ProverArg,
         /// The proof file (JSON). The salts of hidden input/output commitments go to OUT.opening.json.
         #[arg(long)]
         out: PathBuf,
@@ -130,8 +131,8 @@ enum Command {
         index: usize,
         #[arg(long, default_value = "auto")]
         engine: EngineKind,
-        #[arg(long, value_enum, default_value_t = ProverKind::Zkinfer)]
-        prover: ProverKind,
+        #[arg(long, value_enum, default_value_t = ProverArg(Prover::Zkinfer))]
+        prover: ProverArg,
         /// Keep the model, keys and proof in this directory (a temporary one is used and removed otherwise).
         #[arg(long)]
         dir: Option<PathBuf>,
@@ -145,7 +146,7 @@ enum Command {
         config: Vec<String>,
         /// Provers to run (CUDA is reported as skipped when this build or machine has no working GPU).
         #[arg(long, value_enum, value_delimiter = ',', default_value = "stock,cpu,cuda")]
-        provers: Vec<BenchProver>,
+        provers: Vec<bench::Column>,
         /// What the model configs hide behind commitments.
         #[arg(long, default_value = "weights,input")]
         hide: String,
@@ -168,8 +169,8 @@ enum Command {
     Selftest {
         #[arg(long, default_value = "auto")]
         engine: EngineKind,
-        #[arg(long, value_enum, default_value_t = ProverKind::Zkinfer)]
-        prover: ProverKind,
+        #[arg(long, value_enum, default_value_t = ProverArg(Prover::Zkinfer))]
+        prover: ProverArg,
         /// Number of byte products in the circuit (k grows with it).
         #[arg(long, default_value_t = 30_000)]
         len: usize,
@@ -283,7 +284,7 @@ fn run(command: Command, ui: &Ui) -> Result<()> {
         }
         Command::Prove { model, input, keys, hide, index, engine, prover, out, input_salt, force } => {
             let hide = hide.as_deref().map(visibility::parse).transpose()?;
-            let args = prove::ProveArgs { model, input, index, keys, hide, engine, prover, out, input_salt, force };
+            let args = prove::ProveArgs { model, input, index, keys, hide, engine, prover: prover.0, out, input_salt, force };
             let r = prove::run(&args, ui)?;
             emit(ui, &r, |r| {
                 println!(
@@ -309,7 +310,7 @@ fn run(command: Command, ui: &Ui) -> Result<()> {
             emit(ui, &r, |r| println!("{} commitment: {}", r.kind, r.commitment))
         }
         Command::Demo { index, engine, prover, dir } => {
-            let r = demo::run(&demo::DemoArgs { index, engine, prover, dir }, ui)?;
+            let r = demo::run(&demo::DemoArgs { index, engine, prover: prover.0, dir }, ui)?;
             emit(ui, &r, |r| {
                 println!(
                     "demo: held-out digit #{}: predicted class {}, true label {} ({})",
@@ -334,6 +335,6 @@ fn run(command: Command, ui: &Ui) -> Result<()> {
             Ok(())
         }
         Command::Engines => selftest::engines(),
-        Command::Selftest { engine, prover, len, seed } => selftest::selftest(engine, prover, len, seed, ui.json, ui.quiet),
+        Command::Selftest { engine, prover, len, seed } => selftest::selftest(engine, prover.0, len, seed, ui.json, ui.quiet),
     }
 }

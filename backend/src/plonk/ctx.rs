@@ -8,7 +8,7 @@ use halo2_proofs::transcript::{EncodedChallenge, TranscriptWrite};
 
 use super::{poly, ProveError};
 use crate::engine::{Engine, NttDirection};
-use crate::stock_hook::EngineParams;
+use crate::params::EngineParams;
 use crate::{Fr, G1Affine, G1};
 
 /// Everything the arguments share during one proof.

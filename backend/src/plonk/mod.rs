@@ -29,7 +29,7 @@ use halo2_proofs::plonk::{Circuit, ProvingKey};
 use halo2_proofs::transcript::{EncodedChallenge, TranscriptWrite};
 use rand_core::RngCore;
 
-use crate::stock_hook::EngineParams;
+use crate::params::EngineParams;
 use crate::{Fr, G1Affine};
 pub use ctx::Ctx;
 pub use error::ProveError;

@@ -11,7 +11,7 @@ use rand_core::RngCore;
 use super::quotient::{Challenges, Layout};
 use super::shplonk::Openings;
 use super::{columns, gates, lookup, permutation, quotient, shplonk, vanishing, Ctx, ProveError};
-use crate::stock_hook::EngineParams;
+use crate::params::EngineParams;
 use crate::{Fr, G1Affine};
 
 /// Wall time per prover phase, in order.

@@ -6,10 +6,11 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
+use zkinfer_backend::provers::Prover;
 use zkinfer_backend::EngineKind;
 use zkinfer_circuits::Visibility;
 
-use super::prove::{self, ProveArgs, ProverKind};
+use super::prove::{self, ProveArgs};
 use super::setup::{self, SetupArgs, SrsSource};
 use super::verify;
 use crate::ui::Ui;
@@ -21,7 +22,7 @@ const TEST_Y: &[u8] = include_bytes!("../../../model-import/fixtures/digits_test
 pub struct DemoArgs {
     pub index: usize,
     pub engine: EngineKind,
-    pub prover: ProverKind,
+    pub prover: Prover,
     /// Where to keep the model, keys and proof; a temporary directory (removed afterwards) when None.
     pub dir: Option<PathBuf>,
 }

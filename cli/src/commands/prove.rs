@@ -10,8 +10,10 @@ use halo2_proofs::halo2curves::ff::Field;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{OsRng, SeedableRng};
 use serde::Serialize;
-use zkinfer_backend::stock_hook::{prove_stock_with_engine, verify_stock, EngineParams};
-use zkinfer_backend::{plonk, select_engine, EngineKind};
+use zkinfer_backend::params::EngineParams;
+use zkinfer_backend::provers::Prover;
+use zkinfer_backend::stock::verify_stock;
+use zkinfer_backend::{select_engine, EngineKind};
 use zkinfer_circuits::stats::stats_for_shape;
 use zkinfer_circuits::{ModelCircuit, Visibility};
 
@@ -19,16 +21,9 @@ use crate::encoding::{fr_from_hex, fr_to_hex, to_hex};
 use crate::keys::Keys;
 use crate::model_file;
 use crate::proof_file::{Opening, ProofFile, ProveInfo, PublicValues, FORMAT};
+use crate::prover::{phase_seconds, prove_staged};
 use crate::ui::Ui;
 use crate::{atomic, input, visibility};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum ProverKind {
-    /// zkinfer's prover: every MSM, NTT and the quotient on the engine.
-    Zkinfer,
-    /// halo2-axiom's stock create_proof, with only its commitment MSMs on the engine.
-    Stock,
-}
 
 pub struct ProveArgs {
     pub model: PathBuf,
@@ -37,7 +32,7 @@ pub struct ProveArgs {
     pub keys: PathBuf,
     pub hide: Option<Visibility>,
     pub engine: EngineKind,
-    pub prover: ProverKind,
+    pub prover: Prover,
     pub out: PathBuf,
     pub input_salt: Option<String>,
     pub force: bool,
@@ -130,27 +125,11 @@ pub fn run(args: &ProveArgs, ui: &Ui) -> Result<ProveReport> {
 
     let mut rng = ChaCha20Rng::from_rng(OsRng).context("seeding the prover's randomness")?;
     let t = Instant::now();
-    let (proof, phases) = match args.prover {
-        ProverKind::Zkinfer => {
-            let stage = ui.stage("prove (zkinfer)", plonk::PHASES.len() as u64);
-            stage.message(plonk::PHASES[0]);
-            let mut i = 0;
-            let (proof, stats) = plonk::prove_blake2b_observed(&params, &pk, &circuit, &[&instances], &mut rng, &mut |done| {
-                i += 1;
-                stage.step(done, plonk::PHASES.get(i).copied().unwrap_or(""));
-            })
-            .context("proving")?;
-            stage.finish();
-            (proof, stats.phases.iter().map(|(n, d)| (n.to_string(), d.as_secs_f64())).collect())
-        }
-        ProverKind::Stock => {
-            let stage = ui.stage("prove (halo2-axiom stock)", 0);
-            let proof = prove_stock_with_engine(&params, &pk, circuit, &[&instances], &mut rng)
-                .map_err(|e| anyhow::anyhow!("proving: {e:?}"))?;
-            stage.finish();
-            (proof, Vec::new())
-        }
-    };
+    let title = format!("prove ({})", args.prover.label());
+    let proved = prove_staged(ui, &title, args.prover, &params, &pk, &circuit, &[&instances], &mut rng)
+        .context("proving")?;
+    let phases = phase_seconds(&proved);
+    let proof = proved.proof;
     let prove_s = t.elapsed().as_secs_f64();
 
     // Never hand out a proof the verifier would reject.
@@ -159,7 +138,7 @@ pub fn run(args: &ProveArgs, ui: &Ui) -> Result<ProveReport> {
         .map_err(|e| anyhow::anyhow!("internal error: the fresh proof does not verify ({e:?}); nothing was written"))?;
     stage.finish();
 
-    let prover = format!("{:?}", args.prover).to_lowercase();
+    let prover = args.prover.name().to_string();
     let file = ProofFile {
         format: FORMAT.into(),
         model_blake2b: man.model.blake2b.clone(),

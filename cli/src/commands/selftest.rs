@@ -4,15 +4,14 @@
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use halo2_proofs::plonk::{keygen_pk, keygen_vk, Circuit};
-use halo2_proofs::poly::kzg::commitment::ParamsKZG;
+use halo2_proofs::plonk::Circuit;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use zkinfer_backend::demo_circuit::DotProductCircuit;
-use zkinfer_backend::stock_hook::{prove_stock_with_engine, verify_stock, EngineParams};
-use zkinfer_backend::{plonk, select_engine, Bn256, EngineKind};
-
-use super::prove::ProverKind;
+use zkinfer_backend::params::{self, EngineParams};
+use zkinfer_backend::provers::Prover;
+use zkinfer_backend::stock::verify_stock;
+use zkinfer_backend::{select_engine, EngineKind};
 
 pub fn engines() -> Result<()> {
     for kind in [EngineKind::Cpu, EngineKind::Cuda] {
@@ -24,7 +23,7 @@ pub fn engines() -> Result<()> {
     Ok(())
 }
 
-pub fn selftest(kind: EngineKind, prover: ProverKind, len: usize, seed: u64, json: bool, quiet: bool) -> Result<()> {
+pub fn selftest(kind: EngineKind, prover: Prover, len: usize, seed: u64, json: bool, quiet: bool) -> Result<()> {
     if len == 0 {
         bail!("--len must be at least 1");
     }
@@ -44,20 +43,16 @@ pub fn selftest(kind: EngineKind, prover: ProverKind, len: usize, seed: u64, jso
 
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
     let t = Instant::now();
-    let stock = ParamsKZG::<Bn256>::setup(k, &mut rng);
+    let stock = params::dev_srs(k, &mut rng);
     let params = EngineParams::new(stock.clone(), engine).context("loading the SRS into the engine")?;
     let circuit = DotProductCircuit::random(len, &mut rng);
-    let vk = keygen_vk(&params, &circuit.without_witnesses()).context("keygen_vk")?;
-    let pk = keygen_pk(&params, vk, &circuit.without_witnesses()).context("keygen_pk")?;
+    let pk = params::keygen(&params, &circuit.without_witnesses(), &mut |_| {})?;
     let setup_s = t.elapsed().as_secs_f64();
     say(format!("setup: {setup_s:.2} s"));
 
     let out = circuit.output();
     let t = Instant::now();
-    let proof = match prover {
-        ProverKind::Zkinfer => plonk::prove_blake2b(&params, &pk, &circuit, &[&[out]], &mut rng).context("proving")?.0,
-        ProverKind::Stock => prove_stock_with_engine(&params, &pk, circuit, &[&[out]], &mut rng).context("proving")?,
-    };
+    let proof = prover.prove(&params, &pk, &circuit, &[&[out]], &mut rng, &mut |_| {}).context("proving")?.proof;
     let prove_s = t.elapsed().as_secs_f64();
     say(format!("prove ({prover:?} prover): {prove_s:.2} s, {} bytes", proof.len()));
 
@@ -70,7 +65,7 @@ pub fn selftest(kind: EngineKind, prover: ProverKind, len: usize, seed: u64, jso
             "{{\"engine\":\"{}\",\"prover\":\"{}\",\"k\":{k},\"len\":{len},\"setup_s\":{setup_s:.3},\
              \"prove_s\":{prove_s:.3},\"verify_ms\":{verify_ms:.2},\"proof_bytes\":{},\"proof_blake2b\":\"{}\",\"verified\":true}}",
             params.engine().name(),
-            format!("{prover:?}").to_lowercase(),
+            prover.name(),
             proof.len(),
             blake2b_simd::blake2b(&proof).to_hex(),
         );

@@ -4,16 +4,14 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
-use halo2_proofs::halo2curves::bn256::Bn256;
-use halo2_proofs::halo2curves::pairing::Engine as _;
-use halo2_proofs::plonk::{keygen_pk, keygen_vk};
-use halo2_proofs::poly::commitment::{Params, ParamsProver};
+use anyhow::{anyhow, bail, Context, Result};
 use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use halo2_proofs::SerdeFormat;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use serde::Serialize;
+use zkinfer_backend::params::{check_ceremony_srs, dev_srs, keygen, read_srs, write_srs, KEYGEN_STEPS};
+use zkinfer_backend::Bn256;
 use zkinfer_circuits::{commit, plan, stats::stats_for_shape, ModelCircuit, Visibility};
 
 use crate::encoding::{digest_file, fr_to_hex};
@@ -49,22 +47,12 @@ pub struct SetupReport {
 }
 
 /// Reads a ceremony SRS (points checked on the curve), checks it is a KZG setup, and cuts it to `k`.
-fn read_srs(path: &Path, k: u32) -> Result<ParamsKZG<Bn256>> {
+fn read_ceremony_srs(path: &Path, k: u32) -> Result<ParamsKZG<Bn256>> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read SRS file {}", path.display()))?;
-    let mut params = keys::guarded(&format!("{} is not a halo2 KZG params file", path.display()), || {
-        ParamsKZG::<Bn256>::read_custom(&mut &bytes[..], SerdeFormat::RawBytes)
+    let srs = keys::guarded(&format!("{} is not a halo2 KZG params file", path.display()), || {
+        read_srs(&mut &bytes[..], false)
     })?;
-    if params.k() < k {
-        bail!("SRS {} has k = {}, the circuit needs k = {k}", path.display(), params.k());
-    }
-    let g = params.get_g();
-    if g.len() < 2 || Bn256::pairing(&g[1], &params.g2()) != Bn256::pairing(&g[0], &params.s_g2()) {
-        bail!("SRS {} is inconsistent: e(g1, h) != e(g0, s·h)", path.display());
-    }
-    if params.k() > k {
-        params.downsize(k);
-    }
-    Ok(params)
+    check_ceremony_srs(srs, k).map_err(|e| anyhow!("SRS {} {e}", path.display()))
 }
 
 pub fn run(args: &SetupArgs, ui: &Ui) -> Result<SetupReport> {
@@ -105,7 +93,7 @@ pub fn run(args: &SetupArgs, ui: &Ui) -> Result<SetupReport> {
 
     let stage = ui.stage("SRS", 0);
     let (params, srs_desc) = match &args.srs {
-        SrsSource::File(p) => (read_srs(p, k)?, p.display().to_string()),
+        SrsSource::File(p) => (read_ceremony_srs(p, k)?, p.display().to_string()),
         SrsSource::Dev(seed) => {
             ui.warn("DEV SRS: generated locally with known randomness — INSECURE, whoever ran setup can forge proofs; \
                      use --srs with a ceremony file for anything real");
@@ -113,19 +101,20 @@ pub fn run(args: &SetupArgs, ui: &Ui) -> Result<SetupReport> {
                 Some(s) => ChaCha20Rng::seed_from_u64(*s),
                 None => ChaCha20Rng::from_entropy(),
             };
-            (ParamsKZG::<Bn256>::setup(k, rng), "dev (INSECURE: generated locally)".to_string())
+            (dev_srs(k, rng), "dev (INSECURE: generated locally)".to_string())
         }
     };
     stage.finish();
 
-    let stage = ui.stage("keygen", 2);
-    stage.message("verifying key");
+    let stage = ui.stage("keygen", KEYGEN_STEPS.len() as u64);
+    stage.message(KEYGEN_STEPS[0]);
     let input = vec![0i32; m.model.input().shape.iter().product()];
     let circuit = ModelCircuit::with_shape(m.model.clone(), input, vis, shape.clone())?;
-    let vk = keygen_vk(&params, &circuit).map_err(|e| anyhow::anyhow!("keygen_vk: {e:?}"))?;
-    stage.step("verifying key", "proving key");
-    let pk = keygen_pk(&params, vk, &circuit).map_err(|e| anyhow::anyhow!("keygen_pk: {e:?}"))?;
-    stage.step("proving key", "");
+    let mut next = 1;
+    let pk = keygen(&params, &circuit, &mut |done| {
+        stage.step(done, KEYGEN_STEPS.get(next).copied().unwrap_or(""));
+        next += 1;
+    })?;
     stage.finish();
     let weights_commitment = if vis.hide_weights { Some(fr_to_hex(&commit::commit_weights(&m.model)?)) } else { None };
 
@@ -141,7 +130,7 @@ pub fn run(args: &SetupArgs, ui: &Ui) -> Result<SetupReport> {
     let mut files = std::collections::BTreeMap::new();
     files.insert(keys::PK.to_string(), write(keys::PK, &|w| pk.write(w, SerdeFormat::RawBytesUnchecked))?);
     files.insert(keys::VK.to_string(), write(keys::VK, &|w| pk.get_vk().write(w, SerdeFormat::RawBytes))?);
-    files.insert(keys::SRS.to_string(), write(keys::SRS, &|w| params.write_custom(w, SerdeFormat::RawBytesUnchecked))?);
+    files.insert(keys::SRS.to_string(), write(keys::SRS, &|w| write_srs(&params, w))?);
     let out = m.model.output_info();
     let setup_s = t0.elapsed().as_secs_f64();
     let manifest = Manifest {

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
-use zkinfer_backend::stock_hook::verify_stock;
+use zkinfer_backend::stock::verify_stock;
 
 use crate::encoding::from_hex;
 use crate::keys::Keys;

@@ -1,29 +1,102 @@
-//! Stage A: halo2-axiom's stock `create_proof` with its commitment MSMs running through an [`Engine`].
+//! Prover parameters: the KZG structured reference string (SRS) and the one path to keys.
 //!
-//! halo2's prover commits only through the `Params` trait (`commit_lagrange` for advice, instance, lookup and
-//! permutation columns; `commit` for the vanishing argument's pieces). [`EngineKzg`] is a commitment scheme whose
-//! prover parameters, [`EngineParams`], wrap the stock `ParamsKZG<Bn256>` and answer those two calls with
-//! `Engine::msm` against bases loaded once into the engine. Its verifier parameters ARE the stock `ParamsKZG`, and
-//! the multi-opening prover delegates to the stock `ProverSHPLONK` (its two MSMs stay stock), so proofs are
-//! byte-identical to stock ones and verify with `verify_proof::<KZGCommitmentScheme<Bn256>, VerifierSHPLONK, ..>`.
+//! The SRS is the powers g·sⁱ (i < 2^k) of a secret s in G1, plus h and s·h in G2. [`EngineParams`] holds halo2-axiom's
+//! stock `ParamsKZG<Bn256>` together with the same points (monomial and Lagrange basis) loaded once into an
+//! [`Engine`], and implements halo2's `Params` by answering its commitment calls with `Engine::msm`. The SRS comes
+//! either from a ceremony file ([`read_srs`], checked by [`check_ceremony_srs`]) or, for development, from a seeded
+//! RNG ([`dev_srs`]: whoever knows the seed knows s and can forge proofs). [`keygen`] is the one keygen path
+//! (verifying key, then proving key) every command and benchmark uses.
 
 use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use halo2_proofs::arithmetic::best_multiexp;
-use halo2_proofs::poly::commitment::{Blind, CommitmentScheme, Params, ParamsProver, Prover};
+use halo2_proofs::halo2curves::pairing::Engine as _;
+use halo2_proofs::plonk::{keygen_pk, keygen_vk, Circuit, ProvingKey};
+use halo2_proofs::poly::commitment::{Blind, Params, ParamsProver};
 use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use halo2_proofs::poly::kzg::msm::MSMKZG;
-use halo2_proofs::poly::kzg::multiopen::ProverSHPLONK;
-use halo2_proofs::poly::{Coeff, LagrangeCoeff, Polynomial, ProverQuery};
-use halo2_proofs::transcript::{EncodedChallenge, TranscriptWrite};
+use halo2_proofs::poly::{Coeff, LagrangeCoeff, Polynomial};
 use halo2_proofs::SerdeCurveAffine;
 use halo2_proofs::SerdeFormat;
 use rand_core::RngCore;
 
 use crate::engine::{cpu::CpuEngine, BaseSource, Bases, Engine, EngineError};
 use crate::{Bn256, Fr, G1Affine, G1};
+
+/// An SRS generated here from `rng` (halo2-axiom's `ParamsKZG::setup`): INSECURE, for development and tests only.
+pub fn dev_srs(k: u32, rng: impl RngCore) -> ParamsKZG<Bn256> {
+    ParamsKZG::<Bn256>::setup(k, rng)
+}
+
+/// Reads params in halo2-axiom's raw format. `trusted`: a file this tool wrote and digest-checked (points taken as
+/// they are); otherwise every point is checked to be on the curve (ceremony files). halo2's reader panics on
+/// truncated input, so callers reading untrusted bytes guard against that.
+pub fn read_srs(reader: &mut impl io::Read, trusted: bool) -> io::Result<ParamsKZG<Bn256>> {
+    let format = if trusted { SerdeFormat::RawBytesUnchecked } else { SerdeFormat::RawBytes };
+    ParamsKZG::<Bn256>::read_custom(reader, format)
+}
+
+/// Writes params in the raw format [`read_srs`] reads back with `trusted`.
+pub fn write_srs(params: &ParamsKZG<Bn256>, writer: &mut impl io::Write) -> io::Result<()> {
+    params.write_custom(writer, SerdeFormat::RawBytesUnchecked)
+}
+
+/// Why a ceremony SRS cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SrsError {
+    #[error("it has k = {have}, the circuit needs k = {need}")]
+    TooSmall { have: u32, need: u32 },
+    /// The G2 half does not belong to the G1 powers: e(g·s, h) must equal e(g, s·h).
+    #[error("it is inconsistent: e(g1, h) != e(g0, s·h)")]
+    Inconsistent,
+}
+
+/// Checks that ceremony params are a KZG setup of at least `k` and cuts them to `k`.
+pub fn check_ceremony_srs(mut params: ParamsKZG<Bn256>, k: u32) -> Result<ParamsKZG<Bn256>, SrsError> {
+    if params.k() < k {
+        return Err(SrsError::TooSmall { have: params.k(), need: k });
+    }
+    let g = params.get_g();
+    if g.len() < 2 || Bn256::pairing(&g[1], &params.g2()) != Bn256::pairing(&g[0], &params.s_g2()) {
+        return Err(SrsError::Inconsistent);
+    }
+    if params.k() > k {
+        params.downsize(k);
+    }
+    Ok(params)
+}
+
+/// Why keygen failed.
+#[derive(Debug, thiserror::Error)]
+pub enum KeygenError {
+    #[error("keygen_vk: {0:?}")]
+    Vk(halo2_proofs::plonk::Error),
+    #[error("keygen_pk: {0:?}")]
+    Pk(halo2_proofs::plonk::Error),
+}
+
+/// What [`keygen`] reports to its observer, in order, as each key is done (progress bars).
+pub const KEYGEN_STEPS: [&str; 2] = ["verifying key", "proving key"];
+
+/// halo2-axiom's keygen: the verifying key, then the proving key, of `circuit` (its witness is not used) on
+/// `params` (stock `ParamsKZG` or [`EngineParams`]; the keys are the same). `on_step` gets each of [`KEYGEN_STEPS`].
+pub fn keygen<'p, P, C>(
+    params: &P,
+    circuit: &C,
+    on_step: &mut dyn FnMut(&'static str),
+) -> Result<ProvingKey<G1Affine>, KeygenError>
+where
+    P: Params<'p, G1Affine> + Sync,
+    C: Circuit<Fr>,
+{
+    let vk = keygen_vk(params, circuit).map_err(KeygenError::Vk)?;
+    on_step(KEYGEN_STEPS[0]);
+    let pk = keygen_pk(params, vk, circuit).map_err(KeygenError::Pk)?;
+    on_step(KEYGEN_STEPS[1]);
+    Ok(pk)
+}
 
 /// Stock KZG prover parameters plus the same SRS loaded into an engine.
 pub struct EngineParams {
@@ -217,113 +290,4 @@ impl<'params> ParamsProver<'params, G1Affine> for EngineParams {
     fn verifier_params(&'params self) -> &'params ParamsKZG<Bn256> {
         &self.inner
     }
-}
-
-/// KZG over BN254 with commitments computed by an [`Engine`]; verifier side identical to `KZGCommitmentScheme<Bn256>`.
-#[derive(Debug)]
-pub struct EngineKzg;
-
-impl CommitmentScheme for EngineKzg {
-    type Scalar = Fr;
-    type Curve = G1Affine;
-    type ParamsProver = EngineParams;
-    type ParamsVerifier = ParamsKZG<Bn256>;
-
-    fn new_params(k: u32) -> EngineParams {
-        <EngineParams as ParamsProver<G1Affine>>::new(k)
-    }
-
-    fn read_params<R: io::Read>(reader: &mut R) -> io::Result<EngineParams> {
-        <EngineParams as Params<G1Affine>>::read(reader)
-    }
-}
-
-/// SHPLONK multi-opening for [`EngineKzg`]: the stock prover on the wrapped stock params.
-#[derive(Debug)]
-pub struct EngineProverShplonk<'params> {
-    params: &'params EngineParams,
-}
-
-impl<'params> Prover<'params, EngineKzg> for EngineProverShplonk<'params> {
-    const QUERY_INSTANCE: bool = false;
-
-    fn new(params: &'params EngineParams) -> Self {
-        EngineProverShplonk { params }
-    }
-
-    fn create_proof<'com, Ch, T, R, I>(&self, rng: R, transcript: &mut T, queries: I) -> io::Result<()>
-    where
-        Ch: EncodedChallenge<G1Affine>,
-        T: TranscriptWrite<G1Affine, Ch>,
-        I: IntoIterator<Item = ProverQuery<'com, G1Affine>> + Clone,
-        R: RngCore,
-    {
-        ProverSHPLONK::new(&self.params.inner).create_proof(rng, transcript, queries)
-    }
-}
-
-/// halo2-axiom's `create_proof` for commitment scheme `S` and multi-opening prover `P` over a Blake2b transcript.
-fn create_proof_blake2b<'params, S, P, C>(
-    params: &'params S::ParamsProver,
-    pk: &halo2_proofs::plonk::ProvingKey<G1Affine>,
-    circuit: C,
-    instances: &[&[Fr]],
-    rng: impl RngCore,
-) -> Result<Vec<u8>, halo2_proofs::plonk::Error>
-where
-    S: CommitmentScheme<Curve = G1Affine, Scalar = Fr>,
-    S::ParamsProver: Sync,
-    P: Prover<'params, S>,
-    C: halo2_proofs::plonk::Circuit<Fr>,
-{
-    use halo2_proofs::transcript::{Blake2bWrite, Challenge255, TranscriptWriterBuffer};
-    let mut transcript = Blake2bWrite::<_, G1Affine, Challenge255<_>>::init(Vec::new());
-    halo2_proofs::plonk::create_proof::<S, P, _, _, _, _>(params, pk, &[circuit], &[instances], rng, &mut transcript)?;
-    Ok(transcript.finalize())
-}
-
-/// Proves one circuit with halo2-axiom's stock `create_proof`, commitments through `params`' engine, SHPLONK and
-/// the Blake2b transcript. `instances` holds one slice per instance column.
-pub fn prove_stock_with_engine<C: halo2_proofs::plonk::Circuit<Fr>>(
-    params: &EngineParams,
-    pk: &halo2_proofs::plonk::ProvingKey<G1Affine>,
-    circuit: C,
-    instances: &[&[Fr]],
-    rng: impl RngCore,
-) -> Result<Vec<u8>, halo2_proofs::plonk::Error> {
-    create_proof_blake2b::<EngineKzg, EngineProverShplonk<'_>, _>(params, pk, circuit, instances, rng)
-}
-
-/// halo2-axiom's stock `create_proof` untouched (its own MSMs and FFTs, KZG, SHPLONK, Blake2b): the baseline the
-/// benchmarks compare against.
-pub fn prove_stock<C: halo2_proofs::plonk::Circuit<Fr>>(
-    params: &ParamsKZG<Bn256>,
-    pk: &halo2_proofs::plonk::ProvingKey<G1Affine>,
-    circuit: C,
-    instances: &[&[Fr]],
-    rng: impl RngCore,
-) -> Result<Vec<u8>, halo2_proofs::plonk::Error> {
-    use halo2_proofs::poly::kzg::commitment::KZGCommitmentScheme;
-    create_proof_blake2b::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, _>(params, pk, circuit, instances, rng)
-}
-
-/// halo2-axiom's stock verifier (KZG, SHPLONK, Blake2b) on one proof.
-pub fn verify_stock(
-    params: &ParamsKZG<Bn256>,
-    vk: &halo2_proofs::plonk::VerifyingKey<G1Affine>,
-    instances: &[&[Fr]],
-    proof: &[u8],
-) -> Result<(), halo2_proofs::plonk::Error> {
-    use halo2_proofs::poly::kzg::{
-        commitment::KZGCommitmentScheme, multiopen::VerifierSHPLONK, strategy::SingleStrategy,
-    };
-    use halo2_proofs::transcript::{Blake2bRead, Challenge255, TranscriptReadBuffer};
-    let mut transcript = Blake2bRead::<_, G1Affine, Challenge255<_>>::init(proof);
-    halo2_proofs::plonk::verify_proof::<KZGCommitmentScheme<Bn256>, VerifierSHPLONK<'_, Bn256>, _, _, _>(
-        params,
-        vk,
-        SingleStrategy::new(params),
-        &[instances],
-        &mut transcript,
-    )
 }
