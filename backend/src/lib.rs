@@ -6,10 +6,8 @@
 //! `create_proof` run its commitment MSMs through an engine while its proofs stay byte-compatible with the stock
 //! verifier.
 
-pub mod demo_circuit;
 pub mod engine;
 pub mod plonk;
-pub mod sample_circuits;
 pub mod stock_hook;
 
 pub use engine::{

@@ -15,8 +15,8 @@ use halo2_proofs::poly::kzg::multiopen::ProverSHPLONK;
 use halo2_proofs::transcript::{Blake2bWrite, Challenge255, TranscriptWriterBuffer};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
-use zkinfer_backend::demo_circuit::DotProductCircuit;
-use zkinfer_backend::sample_circuits::{copies::ManyCopies, fibonacci::Fibonacci, Sample};
+use zkinfer_testkit::DotProductCircuit;
+use zkinfer_testkit::sample_circuits::{copies::ManyCopies, fibonacci::Fibonacci, Sample};
 use zkinfer_backend::stock_hook::{verify_stock, EngineParams};
 use zkinfer_backend::{plonk, Bn256, CpuEngine, Fr, G1Affine};
 

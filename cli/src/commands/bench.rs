@@ -17,7 +17,7 @@ use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use serde::Serialize;
-use zkinfer_backend::demo_circuit::DotProductCircuit;
+use zkinfer_testkit::DotProductCircuit;
 use zkinfer_backend::stock_hook::{prove_stock, verify_stock, EngineParams};
 use zkinfer_backend::{plonk, select_engine, Bn256, Engine, EngineKind, Fr, G1Affine};
 use zkinfer_circuits::stats::{memory_estimate, stats_for_shape};

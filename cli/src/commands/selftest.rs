@@ -8,7 +8,7 @@ use halo2_proofs::plonk::{keygen_pk, keygen_vk, Circuit};
 use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
-use zkinfer_backend::demo_circuit::DotProductCircuit;
+use zkinfer_testkit::DotProductCircuit;
 use zkinfer_backend::stock_hook::{prove_stock_with_engine, verify_stock, EngineParams};
 use zkinfer_backend::{plonk, select_engine, Bn256, EngineKind};
 
