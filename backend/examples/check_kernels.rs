@@ -2,6 +2,10 @@
 //! every architecture given (default: sm_75 and sm_90), and checks that every kernel is in each cubin. Needs only
 //! libnvrtc (no GPU, no driver). Exit status 1 with NVRTC's log on any failure. `ci/check-kernels` runs this.
 //!
+//! As an example it builds with the backend's dev-dependencies, so the program it compiles is the production
+//! sources followed by the test kernels (`cuda/tests.cu`, feature `test-kernels`): one compile checks both, since
+//! the test file only appends kernels after the production ones.
+//!
 //!   cargo run -p zkinfer-backend --features cuda --example check_kernels [-- sm_75 sm_90 ...]
 
 use std::process::ExitCode;
@@ -25,14 +29,24 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
-    let sources: Vec<&str> = zkinfer_kernels::SOURCES.iter().map(|(name, _)| *name).collect();
-    println!("program: {} ({} kernels)", sources.join(" + "), zkinfer_kernels::KERNELS.len());
+    if !zkinfer_kernels::WITH_TEST_KERNELS {
+        eprintln!("error: built without the test kernels (zkinfer-kernels feature `test-kernels`)");
+        return ExitCode::FAILURE;
+    }
+    let sources: Vec<&str> = zkinfer_kernels::program_files().map(|(name, _)| *name).collect();
+    let kernels: Vec<&str> = zkinfer_kernels::program_kernels().collect();
+    println!(
+        "program: {} ({} kernels, of which {} test kernels)",
+        sources.join(" + "),
+        kernels.len(),
+        zkinfer_kernels::TEST_KERNELS.len()
+    );
     let mut failed = false;
     for arch in &archs {
         let t = Instant::now();
         match compile::compile(arch) {
             Ok(c) => {
-                let missing: Vec<&str> = zkinfer_kernels::KERNELS
+                let missing: Vec<&str> = kernels
                     .iter()
                     .copied()
                     .filter(|k| !c.cubin.windows(k.len() + 1).any(|w| w[..k.len()] == *k.as_bytes() && w[k.len()] == 0))

@@ -6,12 +6,10 @@
 //! ([`plonk`]), halo2-axiom's stock prover with its commitment MSMs on an engine ([`stock`]), and the one dispatch
 //! between the two ([`provers`]).
 
-pub mod demo_circuit;
 pub mod engine;
 pub mod params;
 pub mod plonk;
 pub mod provers;
-pub mod sample_circuits;
 pub mod stock;
 
 pub use engine::{

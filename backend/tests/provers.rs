@@ -8,7 +8,7 @@ use halo2_proofs::plonk::Circuit;
 use halo2_proofs::poly::commitment::Params;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
-use zkinfer_backend::demo_circuit::DotProductCircuit;
+use zkinfer_testkit::DotProductCircuit;
 use zkinfer_backend::params::{self, EngineParams, SrsError, KEYGEN_STEPS};
 use zkinfer_backend::provers::{Prover, ProverError};
 use zkinfer_backend::stock::verify_stock;

@@ -14,9 +14,9 @@ mod stock_msm_hook {
     use halo2_proofs::poly::kzg::commitment::{KZGCommitmentScheme, ParamsKZG};
     use halo2_proofs::poly::kzg::multiopen::ProverSHPLONK;
     use halo2_proofs::transcript::{Blake2bWrite, Challenge255, TranscriptWriterBuffer};
-    use zkinfer_backend::demo_circuit::DotProductCircuit;
-    use zkinfer_backend::params::EngineParams;
+        use zkinfer_backend::params::EngineParams;
     use zkinfer_backend::stock::{prove_stock_with_engine, verify_stock};
+    use zkinfer_testkit::DotProductCircuit;
     use zkinfer_backend::{Bn256, CpuEngine, Fr, G1Affine};
 
     use super::common::rng;
@@ -233,9 +233,9 @@ mod stock_msm_hook_fallback {
 
     use halo2_proofs::plonk::{keygen_pk, keygen_vk, Circuit};
     use halo2_proofs::poly::kzg::commitment::ParamsKZG;
-    use zkinfer_backend::demo_circuit::DotProductCircuit;
-    use zkinfer_backend::params::EngineParams;
+        use zkinfer_backend::params::EngineParams;
     use zkinfer_backend::stock::{prove_stock_with_engine, verify_stock};
+    use zkinfer_testkit::DotProductCircuit;
     use zkinfer_backend::Bn256;
 
     use super::common::rng;

@@ -10,8 +10,8 @@ mod stock_verifier {
     use halo2_proofs::dev::MockProver;
     use halo2_proofs::plonk::{keygen_pk, keygen_vk, keygen_vk_custom, Circuit, ConstraintSystem, ProvingKey};
     use halo2_proofs::poly::kzg::commitment::ParamsKZG;
-    use zkinfer_backend::demo_circuit::DotProductCircuit;
-    use zkinfer_backend::sample_circuits::{
+    use zkinfer_testkit::DotProductCircuit;
+    use zkinfer_testkit::sample_circuits::{
         copies::ManyCopies, fibonacci::Fibonacci, instances::PublicColumns, selectors::ManySelectors,
         tuple_lookup::TupleLookup, Sample,
     };

@@ -12,12 +12,12 @@ use std::time::Instant;
 use halo2_proofs::plonk::Circuit;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
-use zkinfer_backend::demo_circuit::DotProductCircuit;
 use zkinfer_backend::params::{self, EngineParams};
 use zkinfer_backend::provers::{Prover, ProverParams};
-use zkinfer_backend::sample_circuits::{copies::ManyCopies, fibonacci::Fibonacci, Sample};
+use zkinfer_testkit::sample_circuits::{copies::ManyCopies, fibonacci::Fibonacci, Sample};
 use zkinfer_backend::stock::verify_stock;
 use zkinfer_backend::{CpuEngine, Fr};
+use zkinfer_testkit::DotProductCircuit;
 
 fn peak_rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")

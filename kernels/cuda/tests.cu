@@ -1,4 +1,5 @@
-// Test kernels: field arithmetic checked against halo2curves by backend/tests/cuda_emulated.rs (and on GPUs).
+// Test kernels, compiled only in test builds (zkinfer-kernels feature `test-kernels`): field arithmetic checked
+// against halo2curves by backend/tests/cuda_emulated.rs (and cuda_gpu.rs on GPUs).
 // out[6 i ..] = a + b, a - b, a * b, a^2, a^-1 (0 for 0), a out of Montgomery form.
 
 template <class P> __device__ __forceinline__ void field_ops(const Field<P>* a, const Field<P>* b, Field<P>* out,

@@ -57,8 +57,10 @@ std::unordered_map<std::string, Kernel>& registry() {
         EMU_KERNEL(fr_add_scaled)
         EMU_KERNEL(fr_scale)
         EMU_KERNEL(fr_distribute_powers)
+#ifdef ZK_TEST_KERNELS  // cuda/tests.cu, in test builds only (zkinfer-kernels feature `test-kernels`)
         EMU_KERNEL(test_fq_ops)
         EMU_KERNEL(test_fr_ops)
+#endif
 #undef EMU_KERNEL
 #undef EMU_KERNEL_SYNC
         return m;

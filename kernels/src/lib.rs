@@ -3,6 +3,10 @@
 //! The sources are concatenated, in dependency order, into one NVRTC program ([`program_source`]); the same text
 //! compiles with g++ through the host emulator ([`EMU_HEADER`] before it, [`EMU_LIBRARY`] after it), which is how
 //! the engine is tested on machines without a GPU.
+//!
+//! Test kernels (`cuda/tests.cu`: raw field arithmetic that the tests check against halo2curves) join the program
+//! only with the feature `test-kernels`, which the backend enables as a dev-dependency: test builds carry them,
+//! the production program does not.
 
 /// The kernel source files, in the order they are concatenated (each may use what comes before it).
 pub const SOURCES: &[(&str, &str)] = &[
@@ -13,10 +17,9 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("msm.cu", include_str!("../cuda/msm.cu")),
     ("ntt.cu", include_str!("../cuda/ntt.cu")),
     ("elementwise.cu", include_str!("../cuda/elementwise.cu")),
-    ("tests.cu", include_str!("../cuda/tests.cu")),
 ];
 
-/// Every `extern "C" __global__` kernel of the program (the engine resolves each one at start-up).
+/// Every `extern "C" __global__` kernel of [`SOURCES`] (the production kernels).
 pub const KERNELS: &[&str] = &[
     "scan_block",
     "scan_add",
@@ -38,9 +41,33 @@ pub const KERNELS: &[&str] = &[
     "fr_add_scaled",
     "fr_scale",
     "fr_distribute_powers",
-    "test_fq_ops",
-    "test_fr_ops",
 ];
+
+/// Whether this build's program includes the test kernels (feature `test-kernels`).
+pub const WITH_TEST_KERNELS: bool = cfg!(feature = "test-kernels");
+
+/// The test kernel sources, appended after [`SOURCES`] (they use its field arithmetic).
+#[cfg(feature = "test-kernels")]
+pub const TEST_SOURCES: &[(&str, &str)] = &[("tests.cu", include_str!("../cuda/tests.cu"))];
+#[cfg(not(feature = "test-kernels"))]
+pub const TEST_SOURCES: &[(&str, &str)] = &[];
+
+/// The kernels of [`TEST_SOURCES`].
+#[cfg(feature = "test-kernels")]
+pub const TEST_KERNELS: &[&str] = &["test_fq_ops", "test_fr_ops"];
+#[cfg(not(feature = "test-kernels"))]
+pub const TEST_KERNELS: &[&str] = &[];
+
+/// The source files of this build's program: [`SOURCES`], then [`TEST_SOURCES`].
+pub fn program_files() -> impl Iterator<Item = &'static (&'static str, &'static str)> {
+    SOURCES.iter().chain(TEST_SOURCES)
+}
+
+/// Every kernel of this build's program (the engine resolves each one at start-up): [`KERNELS`], then
+/// [`TEST_KERNELS`].
+pub fn program_kernels() -> impl Iterator<Item = &'static str> {
+    KERNELS.iter().chain(TEST_KERNELS).copied()
+}
 
 /// The host emulation header (CUDA qualifiers, thread indices, __syncthreads, atomics for g++).
 pub const EMU_HEADER: &str = include_str!("../emu/emu.hpp");
@@ -48,11 +75,11 @@ pub const EMU_HEADER: &str = include_str!("../emu/emu.hpp");
 /// The emulator's launcher and kernel registry (compiled after the program).
 pub const EMU_LIBRARY: &str = include_str!("../emu/emu.cpp");
 
-/// The whole NVRTC program: every source file in order, each preceded by a `#line` marker so compiler messages
-/// name the original file.
+/// The whole NVRTC program: every source file of [`program_files`] in order, each preceded by a `#line` marker so
+/// compiler messages name the original file.
 pub fn program_source() -> String {
     let mut s = String::new();
-    for (name, text) in SOURCES {
+    for (name, text) in program_files() {
         s.push_str(&format!("#line 1 \"{name}\"\n"));
         s.push_str(text);
         if !text.ends_with('\n') {
@@ -62,9 +89,11 @@ pub fn program_source() -> String {
     s
 }
 
-/// The single translation unit g++ compiles into the emulator library.
+/// The single translation unit g++ compiles into the emulator library. `ZK_TEST_KERNELS` tells the emulator's
+/// registry to list the test kernels too.
 pub fn emulator_source() -> String {
-    format!("{EMU_HEADER}\n{}\n#line 1 \"emu.cpp\"\n{EMU_LIBRARY}", program_source())
+    let test_kernels = if WITH_TEST_KERNELS { "#define ZK_TEST_KERNELS 1\n" } else { "" };
+    format!("{test_kernels}{EMU_HEADER}\n{}\n#line 1 \"emu.cpp\"\n{EMU_LIBRARY}", program_source())
 }
 
 #[cfg(test)]
@@ -76,7 +105,7 @@ mod tests {
         let program = program_source();
         // Kernel definitions, with any `__launch_bounds__(..)` between the qualifier and `void`.
         let kernel_lines: Vec<&str> = program.lines().filter(|l| l.contains("__global__ ")).collect();
-        for k in KERNELS {
+        for k in program_kernels() {
             let def = format!(" void {k}(");
             assert_eq!(kernel_lines.iter().filter(|l| l.contains(&def)).count(), 1, "kernel {k}");
             assert!(
@@ -84,6 +113,17 @@ mod tests {
                 "kernel {k} missing from the emulator registry"
             );
         }
-        assert_eq!(kernel_lines.len(), KERNELS.len(), "a kernel is missing from KERNELS");
+        assert_eq!(kernel_lines.len(), program_kernels().count(), "a kernel is missing from KERNELS or TEST_KERNELS");
+    }
+
+    #[test]
+    fn test_kernels_join_the_program_only_with_their_feature() {
+        let program = program_source();
+        assert_eq!(program.contains("#line 1 \"tests.cu\""), WITH_TEST_KERNELS);
+        assert_eq!(program.contains("test_fr_ops"), WITH_TEST_KERNELS);
+        assert_eq!(emulator_source().contains("#define ZK_TEST_KERNELS"), WITH_TEST_KERNELS);
+        // The registry names the test kernels only under ZK_TEST_KERNELS, so a production emulator builds without them.
+        let guarded = EMU_LIBRARY.split("#ifdef ZK_TEST_KERNELS").nth(1).and_then(|s| s.split("#endif").next());
+        assert!(guarded.is_some_and(|g| g.contains("EMU_KERNEL(test_fr_ops)") && g.contains("EMU_KERNEL(test_fq_ops)")));
     }
 }

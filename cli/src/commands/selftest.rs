@@ -7,11 +7,11 @@ use anyhow::{bail, Context, Result};
 use halo2_proofs::plonk::Circuit;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
-use zkinfer_backend::demo_circuit::DotProductCircuit;
 use zkinfer_backend::params::{self, EngineParams};
 use zkinfer_backend::provers::Prover;
 use zkinfer_backend::stock::verify_stock;
 use zkinfer_backend::{select_engine, EngineKind};
+use zkinfer_testkit::DotProductCircuit;
 
 pub fn engines() -> Result<()> {
     for kind in [EngineKind::Cpu, EngineKind::Cuda] {

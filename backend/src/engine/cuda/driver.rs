@@ -95,11 +95,11 @@ impl CudaDevice {
         let module = unsafe { result::module::load_data(cubin.as_ptr() as *const c_void) }
             .map_err(err("loading the kernel module"))?;
         let mut kernels = HashMap::new();
-        for k in zkinfer_kernels::KERNELS {
+        for k in zkinfer_kernels::program_kernels() {
             // SAFETY: a live module.
-            let f = unsafe { result::module::get_function(module, CString::new(*k).unwrap()) }
+            let f = unsafe { result::module::get_function(module, CString::new(k).unwrap()) }
                 .map_err(|e| format!("kernel `{k}` not in the module: {e}"))?;
-            kernels.insert(*k, f);
+            kernels.insert(k, f);
         }
         let describe = format!("{name}, {:.1} GiB, {arch}", mem as f64 / (1u64 << 30) as f64);
         let pool = Mutex::new(Pool { free: HashMap::new(), cached: 0, limit: mem / 4 });

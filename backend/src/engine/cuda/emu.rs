@@ -88,8 +88,8 @@ fn load() -> DevResult<EmuLib> {
         let has: HasKernelFn = *lib.get::<HasKernelFn>(b"zk_emu_has_kernel\0").map_err(|e| e.to_string())?;
         (launch, has)
     };
-    for k in zkinfer_kernels::KERNELS {
-        let name = CString::new(*k).unwrap();
+    for k in zkinfer_kernels::program_kernels() {
+        let name = CString::new(k).unwrap();
         // SAFETY: a valid C string.
         if unsafe { has(name.as_ptr()) } != 1 {
             return Err(format!("the emulator has no kernel `{k}`"));

@@ -139,9 +139,19 @@ impl CudaEngine {
 
     /// Field arithmetic through the test kernels: for each i, [a+b, a−b, a·b, a², a⁻¹ (0 for 0), a out of
     /// Montgomery form] as raw 32-byte limbs. `fq` selects Fq (else Fr); inputs are Montgomery limbs.
+    /// `Unavailable` unless the program has the test kernels (zkinfer-kernels feature `test-kernels`, which the
+    /// backend's tests enable).
     #[doc(hidden)]
     pub fn field_ops_raw(&self, fq: bool, a: &[[u64; 4]], b: &[[u64; 4]]) -> Result<Vec<[u64; 4]>> {
         const OP: &str = "field_ops";
+        if !zkinfer_kernels::WITH_TEST_KERNELS {
+            return Err(EngineError::Unavailable {
+                op: OP,
+                engine: "cuda",
+                reason: "the kernel program was built without the test kernels (zkinfer-kernels feature `test-kernels`)"
+                    .into(),
+            });
+        }
         let _g = self.guard(OP)?;
         let n = a.len().min(b.len());
         let bytes = |v: &[[u64; 4]]| v.iter().flat_map(|l| l.iter().flat_map(|x| x.to_le_bytes())).collect::<Vec<u8>>();

@@ -8,7 +8,7 @@ use anyhow::{bail, Result};
 use halo2_proofs::plonk::{Circuit, ConstraintSystem};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
-use zkinfer_backend::demo_circuit::DotProductCircuit;
+use zkinfer_testkit::DotProductCircuit;
 use zkinfer_backend::Fr;
 use zkinfer_circuits::stats::stats_for_shape;
 use zkinfer_circuits::{plan, ModelCircuit, Visibility};
