@@ -96,8 +96,9 @@ impl Prover {
     }
 
     /// Proves `circuit` with public `instances` (one slice per instance column) into a fresh Blake2b transcript.
-    /// `on_phase` gets each of [`Prover::phases`] as it finishes. The same `rng` stream gives the same proof bytes.
-    /// The stock prover takes its circuit by value, so it proves a clone.
+    /// `on_phase` gets each of [`Prover::phases`] as it finishes. With zkinfer's prover the same `rng` stream gives
+    /// the same proof bytes; the stock prover's lookup permutation is not deterministic. The stock prover takes its
+    /// circuit by value, so it proves a clone.
     pub fn prove<'a, C: Circuit<Fr> + Clone>(
         self,
         params: impl Into<ProverParams<'a>>,
