@@ -20,14 +20,86 @@ use halo2_proofs::poly::kzg::msm::MSMKZG;
 use halo2_proofs::poly::{Coeff, LagrangeCoeff, Polynomial};
 use halo2_proofs::SerdeCurveAffine;
 use halo2_proofs::SerdeFormat;
+use halo2_proofs::halo2curves::bn256::G2Affine;
+use halo2_proofs::halo2curves::ff::{BatchInvert, Field, PrimeField};
+use halo2_proofs::halo2curves::group::Curve;
 use rand_core::RngCore;
+use rayon::prelude::*;
 
+use crate::engine::cpu::fixed_base::FixedBase;
 use crate::engine::{cpu::CpuEngine, BaseSource, Bases, Engine, EngineError};
 use crate::{Bn256, Fr, G1Affine, G1};
 
-/// An SRS generated here from `rng` (halo2-axiom's `ParamsKZG::setup`): INSECURE, for development and tests only.
-pub fn dev_srs(k: u32, rng: impl RngCore) -> ParamsKZG<Bn256> {
-    ParamsKZG::<Bn256>::setup(k, rng)
+/// An SRS generated here from `rng`: INSECURE, for development and tests only. The same points as halo2-axiom's
+/// `ParamsKZG::setup(k, rng)` (s is the same single draw from `rng`), computed with fixed-base window tables on
+/// every core: halo2-axiom does one full scalar multiplication per point (127 s of a 137 s setup at k = 20 here).
+pub fn dev_srs(k: u32, mut rng: impl RngCore) -> ParamsKZG<Bn256> {
+    assert!(k <= Fr::S, "k = {k} is past the largest power-of-two domain of Fr (2^{})", Fr::S);
+    let n = 1usize << k;
+    let s = Fr::random(&mut rng);
+
+    // sⁱ, each chunk starting from its own power.
+    let mut powers = vec![Fr::ZERO; n];
+    powers.par_chunks_mut(SRS_CHUNK).enumerate().for_each(|(c, chunk)| {
+        let mut p = s.pow_vartime([(c * SRS_CHUNK) as u64]);
+        for x in chunk {
+            *x = p;
+            p *= s;
+        }
+    });
+
+    // The Lagrange basis at s: Lᵢ(s) = (sⁿ − 1)/n · ωⁱ/(s − ωⁱ), ω the n-th root of unity halo2 uses.
+    let mut omega = Fr::ROOT_OF_UNITY;
+    for _ in k..Fr::S {
+        omega = omega.square();
+    }
+    let scale = (powers[n - 1] * s - Fr::ONE) * Fr::from(n as u64).invert().unwrap();
+    let mut lagrange = vec![Fr::ZERO; n];
+    lagrange.par_chunks_mut(SRS_CHUNK).enumerate().for_each(|(c, chunk)| {
+        let mut w = omega.pow_vartime([(c * SRS_CHUNK) as u64]);
+        let mut roots = Vec::with_capacity(chunk.len());
+        for x in chunk.iter_mut() {
+            roots.push(w);
+            *x = s - w;
+            w *= omega;
+        }
+        chunk.iter_mut().batch_invert();
+        for (x, w) in chunk.iter_mut().zip(roots) {
+            *x *= scale * w;
+        }
+    });
+
+    let table = FixedBase::new(G1::generator(), 2 * n);
+    let g = table.mul_batch(&powers);
+    drop(powers);
+    let g_lagrange = table.mul_batch(&lagrange);
+    let g2 = G2Affine::generator();
+    let s_g2 = (g2 * s).to_affine();
+    // halo2-axiom builds params from parts only as a method of existing params: a k = 0 setup serves (its secret,
+    // drawn from a constant stream, is discarded).
+    ParamsKZG::<Bn256>::setup(0, ConstantRng).from_parts(k, g, Some(g_lagrange), g2, s_g2)
+}
+
+/// Chunk of the SRS scalars computed from one starting power.
+const SRS_CHUNK: usize = 1 << 14;
+
+/// An RNG that yields zeros: only for the throwaway params [`dev_srs`] builds its result from.
+struct ConstantRng;
+
+impl RngCore for ConstantRng {
+    fn next_u32(&mut self) -> u32 {
+        0
+    }
+    fn next_u64(&mut self) -> u64 {
+        0
+    }
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        dest.fill(0);
+    }
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+        dest.fill(0);
+        Ok(())
+    }
 }
 
 /// Reads params in halo2-axiom's raw format. `trusted`: a file this tool wrote and digest-checked (points taken as

@@ -1,5 +1,6 @@
 //! The CPU engine: rayon-parallel Pippenger MSM and four-step NTT on host memory.
 
+pub mod fixed_base;
 pub mod msm;
 pub mod ntt;
 pub mod xyzz;
