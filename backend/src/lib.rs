@@ -4,8 +4,9 @@
 //! Fr — goes through the [`engine::Engine`] trait, the only seam between the prover and the hardware. This crate holds
 //! the trait, the CPU (rayon) implementation, engine selection, the SRS and keygen ([`params`]), zkinfer's prover
 //! ([`plonk`]), halo2-axiom's stock prover with its commitment MSMs on an engine ([`stock`]), and the one dispatch
-//! between the two ([`provers`]).
+//! between the two ([`provers`]), and the bundle verifier: many proofs, one pairing ([`bundle`]).
 
+pub mod bundle;
 pub mod engine;
 pub mod params;
 pub mod plonk;
