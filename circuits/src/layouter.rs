@@ -76,6 +76,40 @@ impl Sink for RecordSink {
     fn copy(&mut self, _: Cell, _: Cell) {}
 }
 
+/// Hashes everything that fixes the circuit apart from its columns: every fixed value and every copy constraint,
+/// in layout order. Two segments with equal digests (and equal shapes) have identical keys.
+pub struct DigestSink {
+    pub state: blake2b_simd::State,
+}
+
+impl DigestSink {
+    fn cell(&mut self, c: Cell) {
+        let kind: u8 = match c.column.column_type() {
+            halo2_proofs::plonk::Any::Advice(_) => 0,
+            halo2_proofs::plonk::Any::Fixed => 1,
+            halo2_proofs::plonk::Any::Instance => 2,
+        };
+        self.state.update(&[kind]);
+        self.state.update(&(c.column.index() as u64).to_le_bytes());
+        self.state.update(&(c.row_offset as u64).to_le_bytes());
+    }
+}
+
+impl Sink for DigestSink {
+    fn advice(&mut self, _: Column<Advice>, _: usize, _: Fr) {}
+    fn fixed(&mut self, col: Column<Fixed>, row: usize, v: Fr) {
+        self.state.update(b"f");
+        self.state.update(&(col.index() as u64).to_le_bytes());
+        self.state.update(&(row as u64).to_le_bytes());
+        self.state.update(v.to_repr().as_ref());
+    }
+    fn copy(&mut self, a: Cell, b: Cell) {
+        self.state.update(b"c");
+        self.cell(a);
+        self.cell(b);
+    }
+}
+
 /// An assigned cell holding a small integer.
 #[derive(Clone, Copy, Debug)]
 pub struct Wire {

@@ -7,7 +7,8 @@
 //! without keygen; [`commit`] recomputes commitments natively.
 //!
 //! Modules depend one way, from the column set up to the model: `native` → `shape` → `columns` → `layouter` →
-//! `table`, `gadgets` → `layers` → `commit` → `plan` → `model` → `stats`.
+//! `table`, `gadgets` → `layers` → `segment` → `commit` → `plan` → `model` → `stats` → `segments` (the chain
+//! planner).
 
 pub mod columns;
 pub mod commit;
@@ -18,13 +19,16 @@ pub mod layouter;
 pub mod model;
 pub mod native;
 pub mod plan;
+pub mod segment;
+pub mod segments;
 pub mod shape;
 pub mod stats;
 pub mod table;
 pub mod visibility;
 
 pub use error::{CircuitError, Result};
-pub use model::ModelCircuit;
+pub use model::{ModelCircuit, Salts};
+pub use segment::Segment;
 pub use shape::Shape;
 pub use stats::{circuit_stats, CircuitStats};
 pub use visibility::Visibility;

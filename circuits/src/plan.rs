@@ -1,9 +1,11 @@
-//! The planner: picks the [`Shape`] (columns, units, dot gate width, k) with the fewest committed cells for a model
-//! and visibility, from the rows each layer and each commitment section reports for a candidate shape.
+//! The planner: picks the [`Shape`] (columns, units, dot gate width, k) with the fewest committed cells for a
+//! segment of a model (the whole model by default) and a visibility, from the rows each layer and each commitment
+//! section reports for a candidate shape.
 
 use zkinfer_import::QuantModel;
 
 use crate::commit::weight_counts;
+use crate::segment::Segment;
 use crate::error::{CircuitError, Result};
 use crate::gadgets::{byte_store, int32, poseidon};
 use crate::layers::{self, Layer};
@@ -15,69 +17,91 @@ use crate::visibility::Visibility;
 /// Largest k we plan for (2^26 rows is far past what fits a prover's memory here).
 pub const MAX_K: u32 = 26;
 
-/// Rows of each layer and of each commitment section for a shape, in layout order.
+/// Rows of each layer and of each commitment section of the whole model for a shape, in layout order.
 pub fn section_rows(model: &QuantModel, vis: &Visibility, s: &Shape) -> Vec<(String, usize)> {
-    rows_of(model, &layers::all(model), vis, s)
+    segment_rows(model, &Segment::whole(model), vis, s)
 }
 
-fn rows_of(model: &QuantModel, layers: &[Box<dyn Layer + '_>], vis: &Visibility, s: &Shape) -> Vec<(String, usize)> {
+/// Rows of each layer and of each commitment section of a segment for a shape, in layout order.
+pub fn segment_rows(model: &QuantModel, seg: &Segment, vis: &Visibility, s: &Shape) -> Vec<(String, usize)> {
+    rows_of(model, seg, &layers::all(model), vis, s)
+}
+
+fn rows_of(model: &QuantModel, seg: &Segment, layers: &[Box<dyn Layer + '_>], vis: &Visibility, s: &Shape) -> Vec<(String, usize)> {
     let mut out = Vec::new();
     let store = |bytes: usize| byte_store::rows(bytes, s.store_bytes_per_row());
-    // The chain hashes the salt then the packed elements; inputs and outputs add one row for the salt cell (the
-    // weights' salt is the constant 0).
-    let hash = |bytes: usize| poseidon::rows(chain_blocks(1 + bytes.div_ceil(PACK)), s.bands());
+    // The chain hashes the salt then the packed elements; the salt takes a row of its own.
+    let hash = |bytes: usize| 1 + poseidon::rows(chain_blocks(1 + bytes.div_ceil(PACK)), s.bands());
+    let len = |t: usize| model.tensors[t].shape.iter().product::<usize>();
     if vis.hide_weights {
-        let (w, b) = weight_counts(model);
+        let (w, b) = weight_counts(model, seg);
         let bytes = w + 4 * b;
         out.push(("weights: byte store".into(), store(bytes)));
         out.push(("weights: bias compose".into(), int32::rows(b, s.int32_groups())));
         out.push(("weights: poseidon".into(), hash(bytes)));
     }
-    let inp: usize = model.input().shape.iter().product();
-    out.push(("input: byte store".into(), store(inp)));
-    if vis.hide_input {
-        out.push(("input: poseidon".into(), 1 + hash(inp)));
+    for &t in &seg.inputs {
+        let model_input = seg.is_model_input(t);
+        let label = if model_input { "input".to_string() } else { format!("in '{}'", model.tensors[t].name) };
+        out.push((format!("{label}: byte store"), store(len(t))));
+        if !model_input || vis.hide_input {
+            out.push((format!("{label}: poseidon"), hash(len(t))));
+        }
     }
-    for (node, layer) in model.layers.iter().zip(layers) {
+    for (node, layer) in model.layers[seg.start..seg.end].iter().zip(&layers[seg.start..seg.end]) {
         out.push((node.name.clone(), layer.rows(s)));
     }
-    if vis.hide_output {
-        let n: usize = model.output_info().shape.iter().product();
-        out.push(("output: byte store".into(), store(n)));
-        out.push(("output: poseidon".into(), 1 + hash(n)));
+    for &t in &seg.outputs {
+        let model_output = seg.is_model_output(model, t);
+        if model_output && !vis.hide_output {
+            continue;
+        }
+        let label = if model_output { "output".to_string() } else { format!("out '{}'", model.tensors[t].name) };
+        out.push((format!("{label}: byte store"), store(len(t))));
+        out.push((format!("{label}: poseidon"), hash(len(t))));
     }
     out
 }
 
-/// Rows the constants column needs at most: zero points, pads, the hash tags, and public biases.
-pub fn constants_rows(model: &QuantModel, vis: &Visibility) -> usize {
-    let biases = if vis.hide_weights { 0 } else { weight_counts(model).1 };
-    1024 + biases + model.tensors.len()
+/// Rows the constants column needs at most: zero points, pads, the hash tags, and public biases and multipliers.
+pub fn constants_rows(model: &QuantModel, seg: &Segment, vis: &Visibility) -> usize {
+    let int32s = if vis.hide_weights { 0 } else { weight_counts(model, seg).1 };
+    1024 + int32s + model.tensors.len()
 }
 
 fn k_for(rows: usize) -> u32 {
     (rows + RESERVED_ROWS).next_power_of_two().trailing_zeros()
 }
 
-/// The model's distinct (lo, hi) clamps, in first-use order (clip-table tags 2, 3, …).
-pub fn clamps_of(model: &QuantModel) -> Vec<(i32, i32)> {
+/// The segment's distinct (lo, hi) clamps, in first-use order (clip-table tags 2, 3, …); int8 saturation when it
+/// has none (the padding unit needs one).
+pub fn clamps_of(model: &QuantModel, seg: &Segment) -> Vec<(i32, i32)> {
     let mut c: Vec<(i32, i32)> = Vec::new();
-    for p in layers::all(model).iter().flat_map(|l| l.clamps()) {
+    for p in layers::all(model)[seg.start..seg.end].iter().flat_map(|l| l.clamps()) {
         if !c.contains(&p) {
             c.push(p);
         }
     }
+    if c.is_empty() {
+        c.push((-128, 127));
+    }
     c
 }
 
-/// Picks the shape with the fewest committed cells (2^k × committed columns) for this model and visibility.
+/// Picks the shape with the fewest committed cells (2^k × committed columns) for the whole model.
 pub fn plan(model: &QuantModel, vis: &Visibility) -> Result<Shape> {
+    plan_segment(model, &Segment::whole(model), vis)
+}
+
+/// Picks the shape with the fewest committed cells (2^k × committed columns) for one segment.
+pub fn plan_segment(model: &QuantModel, seg: &Segment, vis: &Visibility) -> Result<Shape> {
     let bits = model.denominator_bits;
     if bits % 8 != 0 || !(8..=32).contains(&bits) {
         return Err(CircuitError::Denominator(bits));
     }
-    let layers = layers::all(model);
-    let clamps = clamps_of(model);
+    let all = layers::all(model);
+    let layers = &all[seg.start..seg.end];
+    let clamps = clamps_of(model, seg);
     let mut best: Option<(usize, Shape)> = None;
     for width in [16, 20, 24, 28, 32, 36, 40, 48, 56, 64] {
         for units in 1..=4 {
@@ -100,8 +124,8 @@ pub fn plan(model: &QuantModel, vis: &Visibility) -> Result<Shape> {
             if !s.valid() {
                 continue;
             }
-            let rows: usize = rows_of(model, &layers, vis, &s).iter().map(|r| r.1).sum();
-            let need = rows.max(s.table_rows()).max(constants_rows(model, vis));
+            let rows: usize = rows_of(model, seg, &all, vis, &s).iter().map(|r| r.1).sum();
+            let need = rows.max(s.table_rows()).max(constants_rows(model, seg, vis));
             s.k = k_for(need);
             let cost = (1usize << s.k) * s.committed_columns();
             if best.as_ref().map_or(true, |(c, b)| cost < *c || (cost == *c && s.width < b.width)) {

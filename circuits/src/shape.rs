@@ -42,7 +42,7 @@ impl Shape {
     pub fn store_bytes_per_row(&self) -> usize {
         (1..=PACK).rev().find(|d| PACK % d == 0 && *d <= 2 * self.lanes()).unwrap_or(1)
     }
-    /// Fixed "parameter" columns shared by the gates (zero points, multipliers, round constants).
+    /// Fixed "parameter" columns shared by the gates (zero points, offsets, round constants).
     pub fn params(&self) -> usize {
         poseidon::WIDTH.max(3 * self.units).max(3)
     }
@@ -75,7 +75,7 @@ impl Shape {
     /// Whether every gate fits the columns.
     pub fn valid(&self) -> bool {
         let l2 = 2 * self.lanes();
-        self.width >= l2 + 2 * self.units
+        self.width >= l2 + 4 * self.units
             && self.width > l2
             && self.dot_n * (self.dot_m + 1) + self.dot_m <= self.width
             && self.dot_n >= 1

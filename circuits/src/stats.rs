@@ -7,7 +7,8 @@ use zkinfer_import::QuantModel;
 
 use crate::error::Result;
 use crate::model::configure;
-use crate::plan::{plan, section_rows};
+use crate::plan::{plan, segment_rows};
+use crate::segment::Segment;
 use crate::shape::Shape;
 use crate::visibility::Visibility;
 
@@ -41,10 +42,16 @@ impl CircuitStats {
     }
 }
 
+/// Stats of the whole model as one circuit of `shape`.
 pub fn stats_for_shape(model: &QuantModel, vis: &Visibility, shape: Shape) -> CircuitStats {
+    stats_for_segment(model, &Segment::whole(model), vis, shape)
+}
+
+/// Stats of one segment's circuit of `shape`.
+pub fn stats_for_segment(model: &QuantModel, seg: &Segment, vis: &Visibility, shape: Shape) -> CircuitStats {
     let mut cs = ConstraintSystem::<Fr>::default();
     let _ = configure(&mut cs, shape.clone());
-    let sections = section_rows(model, vis, &shape);
+    let sections = segment_rows(model, seg, vis, &shape);
     let rows = sections.iter().map(|s| s.1).sum();
     let degree = cs.degree();
     let perm = cs.permutation().get_columns().len();

@@ -103,7 +103,8 @@ fn requant_units_match_floor_and_clamp() {
         for (i, &(_, _, a, k, lo, hi)) in UNITS.iter().enumerate() {
             let x1 = split(lay, d[2 * i])?;
             let x2 = split(lay, d[2 * i + 1])?;
-            units.push(Unit { x1, x2, a1: a, a2: a, k, lo, hi });
+            let a = lay.constant(a)?;
+            units.push(Unit { x1, x2, a1: a, a2: a, z1: 0, z2: 0, k, lo, hi });
         }
         for y in requant::assign(lay, "test", &units)? {
             lay.publish(y.cell, to_field(y.val as i128));
@@ -133,7 +134,8 @@ fn requant_rejects_values_outside_the_clip_table() {
         data: vec![],
         body: |lay, _| {
             let x = split(lay, 1025)?;
-            let r = requant::assign(lay, "big", &[Unit { x1: x, x2: x, a1: 1 << 23, a2: 1 << 23, k: 0, lo: -128, hi: 127 }]);
+            let a = lay.constant(1 << 23)?;
+            let r = requant::assign(lay, "big", &[Unit { x1: x, x2: x, a1: a, a2: a, z1: 0, z2: 0, k: 0, lo: -128, hi: 127 }]);
             assert!(matches!(r, Err(CircuitError::ClipRange { value: 1025, .. })), "{r:?}");
             Ok(())
         },

@@ -1,6 +1,7 @@
-//! Soundness by mutation: random single advice-cell changes over the witness of a MobileNet v2 inverted-residual
-//! block (expand 1×1, depthwise 3×3, project 1×1, residual add) with hidden weights and input must ALL be rejected
-//! by halo2's MockProver. A surviving mutation is an under-constrained cell.
+//! Soundness by mutation: random single advice-cell changes over the witness of a segmented MobileNet v2
+//! inverted-residual block (expand 1×1 | depthwise 3×3, project 1×1, residual add — the second segment, so its two
+//! entering tensors and its output are salted link commitments) with hidden weights must ALL be rejected by halo2's
+//! MockProver. A surviving mutation is an under-constrained cell.
 //!
 //! The honest witness is verified in full once. A change at row r can only alter the gates and lookup inputs
 //! evaluated at rows r−1..r+1 (the gates' rotations are −1, 0, +1) and the copy constraints. So mutations are
@@ -107,7 +108,9 @@ fn failure_row(f: &VerifyFailure) -> Option<usize> {
 #[test]
 fn mutation() {
     let (model, input) = common::inverted_residual(21, 4, 4, 6);
-    let circuit = common::check(model, input, common::HIDDEN);
+    let n_layers = model.layers.len();
+    let circuit = common::check_segment(&model, &input, 1, n_layers, common::HIDDEN);
+    assert_eq!(circuit.segment.inputs.len(), 2, "the block input and the expanded tensor enter the segment");
     let instances = vec![circuit.instances().unwrap()];
     let mut rec = RecordSink::default();
     circuit.layout(&mut rec).unwrap();

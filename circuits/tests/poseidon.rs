@@ -94,16 +94,17 @@ fn in_circuit_commitments_equal_native() {
     let x = b.input();
     let model = b.finish();
     let mut c = zkinfer_circuits::ModelCircuit::new(model.clone(), x.clone(), common::ALL_HIDDEN).unwrap();
-    c.input_salt = Fr::from(123456789);
-    c.output_salt = Fr::from(42);
+    c.salts.weights = Fr::from(987654321);
+    c.salts.inputs[0] = Fr::from(123456789);
+    c.salts.outputs[0] = Fr::from(42);
     let layout = c.dry_run().unwrap();
     let y = zkinfer_import::reference::run(&model, &x).unwrap();
     assert_eq!(
         layout.public,
         vec![
-            commit::commit_weights(&model).unwrap(),
-            commit::commit_tensor(&x, c.input_salt).unwrap(),
-            commit::commit_tensor(&y, c.output_salt).unwrap()
+            commit::commit_weights(&model, &c.segment, c.salts.weights).unwrap(),
+            commit::commit_tensor(&x, c.salts.inputs[0]).unwrap(),
+            commit::commit_tensor(&y, c.salts.outputs[0]).unwrap()
         ]
     );
     let prover = halo2_proofs::dev::MockProver::<Fr>::run(c.k(), &c, vec![c.instances().unwrap()]).unwrap();

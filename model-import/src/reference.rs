@@ -174,6 +174,39 @@ pub fn run(model: &QuantModel, input: &[i32]) -> Result<Vec<i32>> {
     Ok(run_all(model, input)?.swap_remove(model.output))
 }
 
+/// Runs layers `start..end` from the values of the tensors entering them (`(tensor id, values)`, e.g. one
+/// segment of a chain) and returns the values of `wanted` tensors, in that order.
+pub fn run_layers(
+    model: &QuantModel,
+    start: usize,
+    end: usize,
+    entering: &[(usize, &[i32])],
+    wanted: &[usize],
+) -> Result<Vec<Vec<i32>>> {
+    let mut values: Vec<Vec<i32>> = vec![Vec::new(); model.tensors.len()];
+    for &(t, v) in entering {
+        let want: usize = model.tensors[t].shape.iter().product();
+        if v.len() != want {
+            return Err(ImportError::BadInput(format!(
+                "tensor '{}' needs {want} values, got {}",
+                model.tensors[t].name,
+                v.len()
+            )));
+        }
+        if let Some(x) = v.iter().find(|x| !(-128..=127).contains(*x)) {
+            return Err(ImportError::BadInput(format!("tensor '{}': value {x} is outside int8", model.tensors[t].name)));
+        }
+        values[t] = v.to_vec();
+    }
+    for layer in &model.layers[start..end] {
+        if let Some(&t) = layer.inputs.iter().find(|&&t| values[t].is_empty()) {
+            return Err(ImportError::BadInput(format!("layer '{}' reads tensor '{}', which was not given", layer.name, model.tensors[t].name)));
+        }
+        values[layer.output] = eval_layer(model, layer, &values);
+    }
+    Ok(wanted.iter().map(|&t| std::mem::take(&mut values[t])).collect())
+}
+
 /// Float input → quantize → run → int8 logits.
 pub fn run_float(model: &QuantModel, input: &[f32]) -> Result<Vec<i32>> {
     run(model, &quantize_input(input, model.input().q))

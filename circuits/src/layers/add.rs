@@ -1,9 +1,9 @@
 //! Residual Add: y = clamp(floor((a_p·(p − zp) + a_q·(q − zq) + b/2) / b) + z) — one requantisation unit per
-//! element with both activations as inputs and the zero points folded into K.
+//! element with both activations as inputs; the two multipliers are the layer's (committed) weights.
 
 use zkinfer_import::ir::{self, Op, QuantModel};
 
-use super::layer::{Layer, WeightCells};
+use super::layer::{Layer, WeightCells, Weights};
 use crate::error::Result;
 use crate::gadgets::requant::{self, Unit};
 use crate::layouter::{RowLayouter, Wire};
@@ -15,6 +15,9 @@ pub struct Add<'a> {
     /// Multipliers of the two inputs.
     ap: i64,
     aq: i64,
+    /// Zero points of the two inputs.
+    zp: i64,
+    zq: i64,
     k: i128,
     lo: i32,
     hi: i32,
@@ -23,12 +26,17 @@ pub struct Add<'a> {
 impl<'a> Add<'a> {
     pub fn new(node: &'a ir::Layer, model: &'a QuantModel) -> Self {
         let Op::Add { a_multiplier, b_multiplier, out, lo, hi } = &node.op else { unreachable!("registered for Op::Add") };
-        let zp = model.tensors[node.inputs[0]].q.zero_point as i128;
-        let zq = model.tensors[node.inputs[1]].q.zero_point as i128;
-        let b = 1i128 << model.denominator_bits;
-        let (ap, aq) = (a_multiplier.a, b_multiplier.a);
-        let k = b / 2 + out.zero_point as i128 * b - ap as i128 * zp - aq as i128 * zq;
-        Add { name: &node.name, outs: model.tensors[node.output].shape.iter().product(), ap, aq, k, lo: *lo, hi: *hi }
+        Add {
+            name: &node.name,
+            outs: model.tensors[node.output].shape.iter().product(),
+            ap: a_multiplier.a,
+            aq: b_multiplier.a,
+            zp: model.tensors[node.inputs[0]].q.zero_point as i64,
+            zq: model.tensors[node.inputs[1]].q.zero_point as i64,
+            k: requant::offset(out.zero_point, model.denominator_bits),
+            lo: *lo,
+            hi: *hi,
+        }
     }
 }
 
@@ -41,12 +49,17 @@ impl Layer for Add<'_> {
         vec![(self.lo, self.hi)]
     }
 
-    fn assign(&self, lay: &mut RowLayouter, inputs: &[&[Wire]], _: &WeightCells) -> Result<Vec<Wire>> {
+    fn weights(&self) -> Option<Weights<'_>> {
+        Some(Weights { weights: &[], bias: &[], multipliers: vec![self.ap, self.aq] })
+    }
+
+    fn assign(&self, lay: &mut RowLayouter, inputs: &[&[Wire]], params: &WeightCells) -> Result<Vec<Wire>> {
         let (p, q) = (inputs[0], inputs[1]);
+        let (a1, a2) = (params.multipliers[0], params.multipliers[1]);
         let units: Vec<_> = p
             .iter()
             .zip(q)
-            .map(|(x1, x2)| Unit { x1: *x1, x2: *x2, a1: self.ap, a2: self.aq, k: self.k, lo: self.lo, hi: self.hi })
+            .map(|(x1, x2)| Unit { x1: *x1, x2: *x2, a1, a2, z1: self.zp, z2: self.zq, k: self.k, lo: self.lo, hi: self.hi })
             .collect();
         requant::assign(lay, self.name, &units)
     }

@@ -80,11 +80,11 @@ impl Layer for Conv<'_> {
     }
 
     fn weights(&self) -> Option<Weights<'_>> {
-        Some(Weights { weights: self.weights, bias: self.bias })
+        Some(Weights { weights: self.weights, bias: self.bias, multipliers: self.requant.iter().map(|r| r.multiplier.a).collect() })
     }
 
     fn assign(&self, lay: &mut RowLayouter, inputs: &[&[Wire]], params: &WeightCells) -> Result<Vec<Wire>> {
-        let (x, w, bias) = (inputs[0], params.weights, params.bias);
+        let (x, w, bias, mult) = (inputs[0], params.weights, params.bias, params.multipliers);
         let [co, cig, kh, kw] = self.weight_shape;
         let (ci, h, wd) = (self.x.shape[1], self.x.shape[2], self.x.shape[3]);
         let (oh, ow) = (self.out[2], self.out[3]);
@@ -140,7 +140,7 @@ impl Layer for Conv<'_> {
         let units: Vec<_> = acc
             .into_iter()
             .enumerate()
-            .map(|(i, a)| Unit::linear(a.unwrap(), bias[i / pixels], &self.requant[i / pixels], bits))
+            .map(|(i, a)| Unit::linear(a.unwrap(), bias[i / pixels], mult[i / pixels], &self.requant[i / pixels], bits))
             .collect();
         requant::assign(lay, self.name, &units)
     }

@@ -57,11 +57,11 @@ impl Layer for Gemm<'_> {
     }
 
     fn weights(&self) -> Option<Weights<'_>> {
-        Some(Weights { weights: self.weights, bias: self.bias })
+        Some(Weights { weights: self.weights, bias: self.bias, multipliers: self.requant.iter().map(|r| r.multiplier.a).collect() })
     }
 
     fn assign(&self, lay: &mut RowLayouter, inputs: &[&[Wire]], params: &WeightCells) -> Result<Vec<Wire>> {
-        let (x, w, bias) = (inputs[0], params.weights, params.bias);
+        let (x, w, bias, mult) = (inputs[0], params.weights, params.bias, params.multipliers);
         let (outf, inf) = (self.out_features, self.in_features);
         let zw = self.weight_zero_point as i64;
         let m = lay.cols.shape.dot_m;
@@ -72,7 +72,7 @@ impl Layer for Gemm<'_> {
         }
         let bits = self.denominator_bits;
         let units: Vec<_> =
-            acc.into_iter().enumerate().map(|(o, a)| Unit::linear(a, bias[o], &self.requant[o], bits)).collect();
+            acc.into_iter().enumerate().map(|(o, a)| Unit::linear(a, bias[o], mult[o], &self.requant[o], bits)).collect();
         requant::assign(lay, self.name, &units)
     }
 }

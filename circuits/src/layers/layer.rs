@@ -6,16 +6,18 @@ use crate::error::Result;
 use crate::layouter::{RowLayouter, Wire};
 use crate::shape::Shape;
 
-/// A layer's int8 weights and int32 biases, as the IR holds them.
+/// What a layer learned: int8 weights, int32 biases and the int32 requantisation multipliers a (of a/b).
 pub struct Weights<'a> {
     pub weights: &'a [i32],
     pub bias: &'a [i64],
+    pub multipliers: Vec<i64>,
 }
 
-/// The cells of a layer's weights and biases (constants when public, store cells when hidden).
+/// The cells of a layer's weights, biases and multipliers (constants when public, store cells when hidden).
 pub struct WeightCells<'a> {
     pub weights: &'a [Wire],
     pub bias: &'a [Wire],
+    pub multipliers: &'a [Wire],
 }
 
 pub trait Layer {
@@ -30,7 +32,7 @@ pub trait Layer {
     fn clamps(&self) -> Vec<(i32, i32)> {
         Vec::new()
     }
-    /// Its weights and biases, if it has any (part of the weights commitment, in layer order).
+    /// Its weights, biases and multipliers, if it has any (part of the weights commitment, in layer order).
     fn weights(&self) -> Option<Weights<'_>> {
         None
     }

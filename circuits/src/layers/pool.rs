@@ -4,7 +4,7 @@
 
 use zkinfer_import::ir::{self, Op, QuantModel, Requant, TensorInfo};
 
-use super::layer::{Layer, WeightCells};
+use super::layer::{Layer, WeightCells, Weights};
 use super::window::window;
 use crate::error::Result;
 use crate::gadgets::adder;
@@ -61,7 +61,11 @@ impl Layer for Pool<'_> {
         vec![(self.requant.lo, self.requant.hi)]
     }
 
-    fn assign(&self, lay: &mut RowLayouter, inputs: &[&[Wire]], _: &WeightCells) -> Result<Vec<Wire>> {
+    fn weights(&self) -> Option<Weights<'_>> {
+        Some(Weights { weights: &[], bias: &[], multipliers: vec![self.requant.multiplier.a] })
+    }
+
+    fn assign(&self, lay: &mut RowLayouter, inputs: &[&[Wire]], params: &WeightCells) -> Result<Vec<Wire>> {
         let x = inputs[0];
         let zx = self.x.q.zero_point as i64;
         let (c, h, w) = (self.x.shape[1], self.x.shape[2], self.x.shape[3]);
@@ -87,8 +91,8 @@ impl Layer for Pool<'_> {
         let mut units = Vec::with_capacity(windows.len());
         for win in &windows {
             let sum = adder::assign(lay, win, zx)?;
-            let mut u = Unit::linear(sum, zero, self.requant, self.denominator_bits);
-            u.a2 = 0;
+            let mut u = Unit::linear(sum, zero, params.multipliers[0], self.requant, self.denominator_bits);
+            u.a2 = zero;
             units.push(u);
         }
         requant::assign(lay, self.name, &units)

@@ -54,9 +54,14 @@ pub fn check_i8(what: &str, v: i64) -> Result<i64> {
 
 /// An int32 bias of `layer`, or an error.
 pub fn check_bias(layer: &str, v: i64) -> Result<i64> {
+    check_i32(&format!("layer '{layer}' bias"), v)
+}
+
+/// An int32 value of a committed part (a bias or a requantisation multiplier), or an error naming it.
+pub fn check_i32(what: &str, v: i64) -> Result<i64> {
     if (-(1i64 << 31)..(1i64 << 31)).contains(&v) {
         Ok(v)
     } else {
-        Err(CircuitError::OutOfRange { what: format!("layer '{layer}' bias"), value: v, bits: 32 })
+        Err(CircuitError::OutOfRange { what: what.into(), value: v, bits: 32 })
     }
 }

@@ -178,6 +178,39 @@ pub fn check(model: Arc<QuantModel>, input: Vec<i32>, vis: Visibility) -> ModelC
     circuit
 }
 
+/// One segment (layers start..end) of `model` on `input`, with distinct nonzero salts: MockProver must accept it,
+/// its leaving tensors must equal the integer reference's, its public values the native ones, and its rows the
+/// planner's count.
+pub fn check_segment(model: &Arc<QuantModel>, input: &[i32], start: usize, end: usize, vis: Visibility) -> ModelCircuit {
+    use zkinfer_circuits::{plan::plan_segment, Salts, Segment};
+    let values = zkinfer_import::reference::run_all(model, input).unwrap();
+    let seg = Segment::new(model, start, end);
+    let inputs = seg.inputs.iter().map(|&t| values[t].clone()).collect();
+    let shape = plan_segment(model, &seg, &vis).expect("segment plans");
+    let mut circuit = ModelCircuit::segment(model.clone(), seg.clone(), inputs, vis, shape).expect("segment builds");
+    let mut salt = 1000u64;
+    let mut next = || {
+        salt += 1;
+        Fr::from(salt)
+    };
+    circuit.salts = Salts {
+        weights: next(),
+        inputs: seg.inputs.iter().map(|_| next()).collect(),
+        outputs: seg.outputs.iter().map(|_| next()).collect(),
+    };
+    let layout = circuit.dry_run().expect("layout");
+    let want: Vec<Vec<i32>> = seg.outputs.iter().map(|&t| values[t].clone()).collect();
+    assert_eq!(layout.outputs, want, "segment outputs differ from the integer reference");
+    let instances = circuit.instances().unwrap();
+    assert_eq!(layout.public, instances, "in-circuit public values differ from the native ones");
+    let planned: usize =
+        zkinfer_circuits::plan::segment_rows(model, &seg, &vis, &circuit.shape).iter().map(|s| s.1).sum();
+    assert_eq!(layout.rows, planned, "stats' row count differs from the layout's");
+    let prover = MockProver::<Fr>::run(circuit.k(), &circuit, vec![instances]).unwrap();
+    prover.assert_satisfied_par();
+    circuit
+}
+
 pub const HIDDEN: Visibility = Visibility::HIDDEN_WEIGHTS_AND_INPUT;
 pub const PUBLIC: Visibility = Visibility { hide_input: false, hide_weights: false, hide_output: false };
 pub const ALL_HIDDEN: Visibility = Visibility { hide_input: true, hide_weights: true, hide_output: true };
