@@ -90,6 +90,26 @@ pub fn write_with(target: &Path, fill: impl FnOnce(&mut dyn Write) -> Result<()>
     result.with_context(|| format!("writing {}", target.display()))
 }
 
+/// Creates `target` with `bytes` only if it does not exist yet, atomically (written aside, then hard-linked into
+/// place, which fails when the name is taken): true when this call created it, false when it already existed.
+pub fn create_new(target: &Path, bytes: &[u8]) -> Result<bool> {
+    let tmp = temp_sibling(target, "new")?;
+    register(&tmp);
+    let result = (|| -> Result<bool> {
+        let mut f = fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        match fs::hard_link(&tmp, target) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+            Err(e) => Err(e).with_context(|| format!("cannot create {}", target.display())),
+        }
+    })();
+    let _ = fs::remove_file(&tmp);
+    unregister(&tmp);
+    result
+}
+
 /// A directory filled in a staging sibling and swapped into place by [`StagedDir::commit`].
 pub struct StagedDir {
     pub path: PathBuf,

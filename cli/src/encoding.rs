@@ -48,6 +48,13 @@ fn hasher() -> blake2b_simd::State {
     blake2b_simd::Params::new().hash_length(32).to_state()
 }
 
+/// BLAKE2b-256 of bytes, hex.
+pub fn digest_bytes(bytes: &[u8]) -> String {
+    let mut h = hasher();
+    h.update(bytes);
+    to_hex(h.finalize().as_bytes())
+}
+
 /// BLAKE2b-256 of a file, streamed (proving keys run to gigabytes).
 pub fn digest_file(path: &Path) -> Result<String> {
     let mut f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;

@@ -1,10 +1,12 @@
 //! The keys directory `setup` writes and `prove` / `verify` read:
 //!
-//! - `manifest.json`: what the keys are for (model digest, visibility, circuit shape, k, b, input/output shapes,
-//!   the weights commitment when weights are hidden), where the SRS came from, and the size and BLAKE2b digest of
-//!   every other file;
-//! - `pk.bin`, `vk.bin`: halo2-axiom's proving and verifying keys;
-//! - `srs.params`: the KZG parameters cut to k (prover and verifier need them).
+//! - `manifest.json`: what the keys are for (the model's digest — of its architecture when the weights are hidden,
+//!   of the ONNX file otherwise — visibility, b, input/output shapes), the chain of segments (layers, the tensors
+//!   crossing each cut, which key proves it), one entry per distinct segment circuit (shape, k, circuit digest),
+//!   where the SRS came from, and the size and BLAKE2b digest of every other file;
+//! - `key-N/pk.bin`, `key-N/vk.bin`: halo2-axiom's proving and verifying keys of distinct circuit N (segments whose
+//!   circuits are identical share one);
+//! - `srs-kK.params`: the KZG parameters cut to each key's k (all from one SRS).
 //!
 //! Every file is checked against the manifest's digest before it is parsed, so a corrupt or swapped file is a clear
 //! error and never reaches halo2's readers (which panic on truncated input).
@@ -13,20 +15,29 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
+use halo2_proofs::halo2curves::bn256::{Bn256, G1Affine};
 use halo2_proofs::plonk::{ProvingKey, VerifyingKey};
+use halo2_proofs::poly::commitment::Params;
 use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use halo2_proofs::SerdeFormat;
 use serde::{Deserialize, Serialize};
-use zkinfer_circuits::{ModelCircuit, Shape, Visibility};
+use zkinfer_circuits::{ModelCircuit, Segment, Shape, Visibility};
 
-use crate::encoding::{digest_file, fr_from_hex};
+use crate::encoding::digest_file;
 
-pub const FORMAT: &str = "zkinfer-keys/1";
+pub const FORMAT: &str = "zkinfer-keys/2";
 pub const MANIFEST: &str = "manifest.json";
-pub const PK: &str = "pk.bin";
-pub const VK: &str = "vk.bin";
-pub const SRS: &str = "srs.params";
+
+pub fn srs_file(k: u32) -> String {
+    format!("srs-k{k}.params")
+}
+
+pub fn pk_file(key: usize) -> String {
+    format!("key-{key}/pk.bin")
+}
+pub fn vk_file(key: usize) -> String {
+    format!("key-{key}/vk.bin")
+}
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct FileEntry {
@@ -35,11 +46,15 @@ pub struct FileEntry {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ModelInfo {
     /// The ONNX file name at setup (informational).
     pub file: String,
-    /// BLAKE2b-256 of the ONNX file: `prove` refuses any other model.
-    pub blake2b: String,
+    /// What `digest` covers: "architecture" (hidden weights: the graph with everything learned stripped, so a
+    /// retrained model keeps its setup) or "file" (public weights: the whole ONNX file).
+    pub digest_of: String,
+    /// BLAKE2b-256 of the architecture text or of the file: `prove` refuses any other model.
+    pub digest: String,
     pub input_shape: Vec<usize>,
     pub output_shape: Vec<usize>,
     /// The int8 output's quantization, to print dequantized logits.
@@ -48,16 +63,52 @@ pub struct ModelInfo {
     pub denominator_bits: u32,
 }
 
+/// One link of the chain: layers start..end, the tensors crossing its cuts, and the key that proves it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SegmentEntry {
+    pub start: usize,
+    pub end: usize,
+    pub inputs: Vec<usize>,
+    pub outputs: Vec<usize>,
+    /// Names of the tensors in `inputs` / `outputs` (for messages).
+    pub input_names: Vec<String>,
+    pub output_names: Vec<String>,
+    pub key: usize,
+    pub rows: usize,
+}
+
+impl SegmentEntry {
+    pub fn segment(&self) -> Segment {
+        Segment { start: self.start, end: self.end, inputs: self.inputs.clone(), outputs: self.outputs.clone() }
+    }
+}
+
+/// One distinct segment circuit.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyEntry {
+    pub k: u32,
+    pub shape: Shape,
+    /// `ModelCircuit::circuit_digest`: equal digests, identical circuits.
+    pub circuit_digest: String,
+    pub keygen_s: f64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Manifest {
     pub format: String,
     pub zkinfer_version: String,
     pub model: ModelInfo,
     pub hide: String,
-    pub k: u32,
-    pub shape: Shape,
-    /// Poseidon commitment to the weights (hex), when they are hidden: the public value every proof must carry.
-    pub weights_commitment: Option<String>,
+    /// The budget the chain was planned for: GiB per segment (setup and prove), largest k.
+    pub memory_gib: f64,
+    pub max_k: u32,
+    pub segments: Vec<SegmentEntry>,
+    pub keys: Vec<KeyEntry>,
+    /// The largest key's k (the SRS the others are cut from).
+    pub srs_k: u32,
     /// "dev (INSECURE: generated locally)" or the path of the ceremony file.
     pub srs: String,
     pub engine: String,
@@ -70,11 +121,42 @@ impl Manifest {
         crate::visibility::parse(&self.hide).context("manifest.json: field `hide`")
     }
 
-    pub fn weights_commitment(&self) -> Result<Option<Fr>> {
-        self.weights_commitment
-            .as_deref()
-            .map(|s| fr_from_hex(s, "manifest.json: weights_commitment"))
-            .transpose()
+    /// Checks the chain is whole and consistent: consecutive segments from layer 0, each cut's tensors the same
+    /// on both sides, every key referenced present, k within the SRS.
+    fn check(&self) -> Result<()> {
+        if self.segments.is_empty() {
+            bail!("no segments");
+        }
+        if self.segments[0].start != 0 {
+            bail!("the first segment starts at layer {}, not 0", self.segments[0].start);
+        }
+        for (i, s) in self.segments.iter().enumerate() {
+            if s.start >= s.end {
+                bail!("segment {i} is empty ({}..{})", s.start, s.end);
+            }
+            if s.key >= self.keys.len() {
+                bail!("segment {i} names key {} of {}", s.key, self.keys.len());
+            }
+            if s.inputs.len() != s.input_names.len() || s.outputs.len() != s.output_names.len() {
+                bail!("segment {i}: tensor names do not match its tensors");
+            }
+            if let Some(next) = self.segments.get(i + 1) {
+                if next.start != s.end || next.inputs != s.outputs {
+                    bail!("segments {i} and {} do not meet at one cut", i + 1);
+                }
+            }
+        }
+        for (n, k) in self.keys.iter().enumerate() {
+            if k.shape.k != k.k || k.k > self.srs_k {
+                bail!("key {n}: inconsistent k ({} vs shape {}, SRS {})", k.k, k.shape.k, self.srs_k);
+            }
+            for f in [pk_file(n), vk_file(n), srs_file(k.k)] {
+                if !self.files.contains_key(&f) {
+                    bail!("no entry for {f}");
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -91,21 +173,16 @@ impl Keys {
         }
         let path = dir.join(MANIFEST);
         let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let format = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| v.get("format").and_then(|f| f.as_str()).map(str::to_string));
+        if let Some(f) = format.filter(|f| f != FORMAT) {
+            bail!("{}: format `{f}`, this zkinfer reads `{FORMAT}` (run `zkinfer setup` again)", path.display());
+        }
         let manifest: Manifest =
             serde_json::from_str(&text).with_context(|| format!("{} is not a zkinfer key manifest", path.display()))?;
-        if manifest.format != FORMAT {
-            bail!("{}: format `{}`, this zkinfer reads `{FORMAT}`", path.display(), manifest.format);
-        }
-        if manifest.shape.k != manifest.k {
-            bail!("{}: inconsistent k ({} vs shape {})", path.display(), manifest.k, manifest.shape.k);
-        }
         manifest.visibility()?;
-        manifest.weights_commitment()?;
-        for name in [PK, VK, SRS] {
-            if !manifest.files.contains_key(name) {
-                bail!("{}: no entry for {name}", path.display());
-            }
-        }
+        manifest.check().with_context(|| format!("{} is inconsistent", path.display()))?;
         Ok(Keys { dir: dir.to_path_buf(), manifest })
     }
 
@@ -130,25 +207,32 @@ impl Keys {
         Ok(std::io::BufReader::with_capacity(1 << 20, file))
     }
 
-    pub fn srs(&self) -> Result<ParamsKZG<Bn256>> {
-        let mut r = self.checked(SRS)?;
-        let params = guarded(&not_a_key(SRS), || zkinfer_backend::params::read_srs(&mut r, true))?;
-        if halo2_proofs::poly::commitment::Params::k(&params) != self.manifest.k {
-            bail!("{SRS} has k = {}, the keys need {}", halo2_proofs::poly::commitment::Params::k(&params), self.manifest.k);
+    /// The SRS cut to k (one of the keys' k).
+    pub fn srs(&self, k: u32) -> Result<ParamsKZG<Bn256>> {
+        let name = srs_file(k);
+        if !self.manifest.files.contains_key(&name) {
+            bail!("the keys hold no SRS for k = {k}");
+        }
+        let mut r = self.checked(&name)?;
+        let params = guarded(&not_a_key(&name), || zkinfer_backend::params::read_srs(&mut r, true))?;
+        if params.k() != k {
+            bail!("{name} has k = {}, not {k}", params.k());
         }
         Ok(params)
     }
 
-    pub fn vk(&self) -> Result<VerifyingKey<G1Affine>> {
-        let mut r = self.checked(VK)?;
-        let shape = self.manifest.shape.clone();
-        guarded(&not_a_key(VK), || VerifyingKey::read::<_, ModelCircuit>(&mut r, SerdeFormat::RawBytes, shape))
+    pub fn vk(&self, key: usize) -> Result<VerifyingKey<G1Affine>> {
+        let name = vk_file(key);
+        let mut r = self.checked(&name)?;
+        let shape = self.manifest.keys[key].shape.clone();
+        guarded(&not_a_key(&name), || VerifyingKey::read::<_, ModelCircuit>(&mut r, SerdeFormat::RawBytes, shape))
     }
 
-    pub fn pk(&self) -> Result<ProvingKey<G1Affine>> {
-        let mut r = self.checked(PK)?;
-        let shape = self.manifest.shape.clone();
-        guarded(&not_a_key(PK), || ProvingKey::read::<_, ModelCircuit>(&mut r, SerdeFormat::RawBytesUnchecked, shape))
+    pub fn pk(&self, key: usize) -> Result<ProvingKey<G1Affine>> {
+        let name = pk_file(key);
+        let mut r = self.checked(&name)?;
+        let shape = self.manifest.keys[key].shape.clone();
+        guarded(&not_a_key(&name), || ProvingKey::read::<_, ModelCircuit>(&mut r, SerdeFormat::RawBytesUnchecked, shape))
     }
 }
 

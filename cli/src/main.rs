@@ -6,6 +6,7 @@
 //! `error: …` on stderr; output files are written atomically.
 
 mod atomic;
+mod chain;
 mod commands;
 mod encoding;
 mod input;
@@ -26,7 +27,7 @@ use serde::Serialize;
 use zkinfer_backend::provers::Prover;
 use zkinfer_backend::EngineKind;
 
-use commands::{bench, commit, demo, inspect, prove, selftest, setup, verify};
+use commands::{bench, bundle, commit, demo, inspect, prove, selftest, setup, verify};
 use prover::ProverArg;
 use ui::Ui;
 
@@ -54,11 +55,14 @@ enum Command {
         /// Parts hidden behind commitments: comma-separated weights, input, output (or none).
         #[arg(long, default_value = "weights,input")]
         hide: String,
+        #[command(flatten)]
+        budget: BudgetArgs,
         /// Do not fail when the estimated memory exceeds this machine's.
         #[arg(long)]
         force: bool,
     },
-    /// Plan the circuit and write proving and verifying keys (+ manifest.json and the SRS cut to k) into --out.
+    /// Plan the chain of segment circuits and write one proving and verifying key per distinct segment circuit
+    /// (+ manifest.json and the SRS cut to each k) into --out.
     Setup {
         model: PathBuf,
         /// A halo2 KZG params file from a ceremony (k at least the circuit's; larger ones are cut down).
@@ -74,6 +78,8 @@ enum Command {
         out: PathBuf,
         #[arg(long, default_value = "weights,input")]
         hide: String,
+        #[command(flatten)]
+        budget: BudgetArgs,
         /// Replace existing keys in --out; skip the memory check.
         #[arg(long)]
         force: bool,
@@ -94,30 +100,51 @@ enum Command {
         engine: EngineKind,
         #[arg(long, value_enum, default_value_t = ProverArg(Prover::Zkinfer))]
         prover: ProverArg,
-        /// The proof file (JSON). The salts of hidden input/output commitments go to OUT.opening.json.
+        /// The proof file (JSON). The private opening (salts and seeds of its commitments) goes to
+        /// OUT.opening.json unless --opening is given.
         #[arg(long)]
         out: PathBuf,
         /// Salt of the input commitment (0x-hex field element); random when not given.
         #[arg(long)]
         input_salt: Option<String>,
+        /// Prove under this opening: read it when it exists (e.g. to keep the same weights commitment, or to prove
+        /// segments in separate processes), create it otherwise.
+        #[arg(long)]
+        opening: Option<PathBuf>,
+        /// Prove only segment I of the chain into a part file (needs --opening; join parts with `zkinfer bundle`).
+        #[arg(long)]
+        segment: Option<usize>,
         /// Skip the memory check.
         #[arg(long)]
         force: bool,
     },
-    /// Check a proof file against the keys with halo2-axiom's stock verifier; print its public values.
+    /// Check a proof file against the keys: the chain's links, then every segment with halo2-axiom's verifier and
+    /// one final pairing; print its public values.
     Verify {
         proof: PathBuf,
         #[arg(long)]
         keys: PathBuf,
+        /// Also require this weights commitment (the one the model's provider published).
+        #[arg(long)]
+        weights_commitment: Option<String>,
     },
-    /// Recompute a commitment: the weights of MODEL.onnx, or an input file's (with --model and its salt).
+    /// Join part files of one proof (`prove --segment i`) into the proof file.
+    Bundle {
+        parts: Vec<PathBuf>,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Recompute a commitment: the weights of MODEL.onnx (with --keys and the opening's weights seed), or an input
+    /// file's (with --model and its salt).
     Commit {
         target: PathBuf,
         #[arg(long)]
         model: Option<PathBuf>,
         #[arg(long)]
+        keys: Option<PathBuf>,
+        #[arg(long)]
         index: Option<usize>,
-        /// Salt (0x-hex) of the input commitment; 0 when neither this nor --opening is given.
+        /// Salt (0x-hex) of the input commitment (0 when neither this nor --opening is given), or the weights seed.
         #[arg(long)]
         salt: Option<String>,
         /// The PROOF.opening.json that `prove` wrote.
@@ -178,6 +205,20 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+}
+
+/// The memory budget a model's chain of segments is planned for.
+#[derive(clap::Args, Clone, Copy, Debug)]
+struct BudgetArgs {
+    /// GiB each segment's setup and proving may use (default: 60% of this machine's memory).
+    #[arg(long)]
+    memory: Option<f64>,
+    /// Largest k of a segment circuit.
+    #[arg(long)]
+    max_k: Option<u32>,
+    /// Cut into at least this many segments (rows balanced), even when fewer fit.
+    #[arg(long)]
+    segments: Option<usize>,
 }
 
 fn main() -> ExitCode {
@@ -251,25 +292,37 @@ fn show_public(p: &proof_file::PublicValues, logits: Option<&[f32]>) {
 
 fn run(command: Command, ui: &Ui) -> Result<()> {
     match command {
-        Command::Inspect { model, hide, force } => {
-            let r = inspect::run(&model, visibility::parse(&hide)?, force, ui)?;
+        Command::Inspect { model, hide, budget, force } => {
+            let b = setup::budget(budget.memory, budget.max_k, budget.segments)?;
+            let r = inspect::run(&model, visibility::parse(&hide)?, &b, force, ui)?;
             if ui.json {
                 println!("{}", serde_json::to_string(&r)?);
             }
             Ok(())
         }
-        Command::Setup { model, srs, dev_srs, seed, out, hide, force } => {
+        Command::Setup { model, srs, dev_srs, seed, out, hide, budget, force } => {
             let srs = match (srs, dev_srs) {
                 (Some(p), false) => setup::SrsSource::File(p),
                 (None, true) => setup::SrsSource::Dev(seed),
                 _ => bail!("give exactly one of --srs PARAMS and --dev-srs"),
             };
-            let args = setup::SetupArgs { model, srs, out, vis: visibility::parse(&hide)?, force };
+            let args = setup::SetupArgs {
+                model,
+                srs,
+                out,
+                vis: visibility::parse(&hide)?,
+                memory_gib: budget.memory,
+                max_k: budget.max_k,
+                segments: budget.segments,
+                force,
+            };
             let r = setup::run(&args, ui)?;
             emit(ui, &r, |r| {
                 println!(
-                    "keys written to {} (k = {}, hide {}, pk {:.1} MB, vk {} bytes, SRS {}) in {:.1} s",
+                    "keys written to {} ({} segment(s), {} distinct key(s), k ≤ {}, hide {}, pk {:.1} MB, vk {} bytes, SRS {}) in {:.1} s",
                     r.keys,
+                    r.segments,
+                    r.distinct_keys,
                     r.k,
                     r.hide,
                     r.pk_bytes as f64 / 1e6,
@@ -277,36 +330,57 @@ fn run(command: Command, ui: &Ui) -> Result<()> {
                     r.srs,
                     r.setup_s
                 );
-                if let Some(c) = &r.weights_commitment {
-                    println!("weights commitment: {c}");
-                }
             })
         }
-        Command::Prove { model, input, keys, hide, index, engine, prover, out, input_salt, force } => {
+        Command::Prove { model, input, keys, hide, index, engine, prover, out, input_salt, opening, segment, force } => {
             let hide = hide.as_deref().map(visibility::parse).transpose()?;
-            let args = prove::ProveArgs { model, input, index, keys, hide, engine, prover: prover.0, out, input_salt, force };
+            let args = prove::ProveArgs {
+                model,
+                input,
+                index,
+                keys,
+                hide,
+                engine,
+                prover: prover.0,
+                out,
+                input_salt,
+                opening,
+                segment,
+                force,
+            };
             let r = prove::run(&args, ui)?;
             emit(ui, &r, |r| {
+                let what = match segment {
+                    Some(i) => format!("part file (segment {i} of {})", r.segments),
+                    None => format!("{} segment proof(s)", r.segments),
+                };
                 println!(
-                    "proof written to {} ({} bytes, {} prover on {}, {:.2} s)",
+                    "proof written to {} ({what}, {} proof bytes, {} prover on {}, {:.2} s)",
                     r.proof, r.proof_bytes, r.prover, r.engine, r.prove_s
                 );
                 if let Some(o) = &r.opening {
-                    println!("commitment salts (keep private; they open the commitments): {o}");
+                    println!("opening (keep private; it opens the commitments): {o}");
                 }
                 show_public(&r.public, None);
             })
         }
-        Command::Verify { proof, keys } => {
-            let r = verify::run(&proof, &keys)?;
+        Command::Verify { proof, keys, weights_commitment } => {
+            let r = verify::run(&proof, &keys, weights_commitment.as_deref())?;
             emit(ui, &r, |r| {
-                println!("verified: the stock halo2-axiom verifier accepted the proof ({:.1} ms)", r.verify_ms);
+                println!(
+                    "verified: {} segment proof(s), links and commitments checked, {} pairing ({:.1} ms)",
+                    r.segments, r.pairings, r.verify_ms
+                );
                 println!("  model {} (hide {})", r.model, r.hide);
                 show_public(&r.public, r.logits.as_deref());
             })
         }
-        Command::Commit { target, model, index, salt, opening } => {
-            let r = commit::run(&target, model.as_deref(), index, salt.as_deref(), opening.as_deref(), ui)?;
+        Command::Bundle { parts, out } => {
+            let r = bundle::run(&parts, &out)?;
+            emit(ui, &r, |r| println!("joined {} part file(s) into {} ({} segments)", r.parts, r.proof, r.segments))
+        }
+        Command::Commit { target, model, keys, index, salt, opening } => {
+            let r = commit::run(&target, model.as_deref(), keys.as_deref(), index, salt.as_deref(), opening.as_deref(), ui)?;
             emit(ui, &r, |r| println!("{} commitment: {}", r.kind, r.commitment))
         }
         Command::Demo { index, engine, prover, dir } => {

@@ -141,6 +141,40 @@ impl QuantModel {
         self.metadata.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
+    /// The architecture in a canonical text: the graph (ops, structural attributes, tensor wiring and shapes), the
+    /// activation zero points and clamps, and b — everything a circuit with hidden weights is made of, and nothing
+    /// learned (no weights, biases, scales or multipliers). Its digest names the model in keys and proofs when the
+    /// weights are hidden, so a retrained model with the same architecture keeps its setup.
+    pub fn architecture(&self) -> String {
+        use std::fmt::Write;
+        let mut s = format!("zkinfer-architecture/1 b=2^{} output={}\n", self.denominator_bits, self.output);
+        for (i, t) in self.tensors.iter().enumerate() {
+            let _ = writeln!(s, "tensor {i} shape={:?} z={}", t.shape, t.q.zero_point);
+        }
+        let clamp = |r: &Requant| format!("z={} clamp=[{},{}]", r.out.zero_point, r.lo, r.hi);
+        for l in &self.layers {
+            let op = match &l.op {
+                Op::Conv { weights: _, weight_shape, weight_zero_point, bias: _, stride, pads, groups, requant } => format!(
+                    "conv w={weight_shape:?} zw={weight_zero_point} stride={stride:?} pads={pads:?} groups={groups} {}",
+                    requant.iter().map(clamp).collect::<Vec<_>>().join(";")
+                ),
+                Op::Gemm { weights: _, out_features, in_features, weight_zero_point, bias: _, requant } => format!(
+                    "gemm out={out_features} in={in_features} zw={weight_zero_point} {}",
+                    requant.iter().map(clamp).collect::<Vec<_>>().join(";")
+                ),
+                Op::Add { a_multiplier: _, b_multiplier: _, out, lo, hi } => format!("add z={} clamp=[{lo},{hi}]", out.zero_point),
+                Op::GlobalAveragePool { requant } => format!("global-average-pool {}", clamp(requant)),
+                Op::AveragePool { kernel, stride, pads, requant } => {
+                    format!("average-pool kernel={kernel:?} stride={stride:?} pads={pads:?} {}", clamp(requant))
+                }
+                Op::Pad { pads } => format!("pad {pads:?}"),
+                Op::Reshape => "reshape".into(),
+            };
+            let _ = writeln!(s, "layer {:?} -> {} {op}", l.inputs, l.output);
+        }
+        s
+    }
+
     /// Multiply-accumulates of one layer.
     pub fn layer_macs(&self, l: &Layer) -> u64 {
         let out = &self.tensors[l.output].shape;

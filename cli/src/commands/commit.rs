@@ -1,5 +1,6 @@
-//! `zkinfer commit`: recompute a commitment natively — the weights commitment of an ONNX model, or the (salted)
-//! input commitment of an input file — so a verifier can match it against a proof's public values.
+//! `zkinfer commit`: recompute a commitment natively — the weights commitment of an ONNX model (over the keys'
+//! chain of segments, with the weights seed of an opening), or the (salted) input commitment of an input file — so
+//! a verifier can match it against a proof's public values.
 
 use std::path::Path;
 
@@ -11,8 +12,9 @@ use zkinfer_circuits::commit;
 
 use crate::encoding::{fr_from_hex, fr_to_hex};
 use crate::proof_file::Opening;
+use crate::keys::Keys;
 use crate::ui::Ui;
-use crate::{input, model_file};
+use crate::{chain, input, model_file};
 
 #[derive(Serialize)]
 pub struct CommitReport {
@@ -23,18 +25,49 @@ pub struct CommitReport {
 pub fn run(
     target: &Path,
     model: Option<&Path>,
+    keys: Option<&Path>,
     index: Option<usize>,
     salt: Option<&str>,
     opening: Option<&Path>,
     ui: &Ui,
 ) -> Result<CommitReport> {
     let is_onnx = target.extension().is_some_and(|e| e.eq_ignore_ascii_case("onnx"));
+    let read_opening = |p: &Path| -> Result<Opening> {
+        let text = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
+        serde_json::from_slice(&text).with_context(|| format!("{} is not an opening file", p.display()))
+    };
     if is_onnx {
-        if model.is_some() || salt.is_some() || opening.is_some() || index.is_some() {
-            bail!("commit MODEL.onnx takes no --model, --salt, --opening or --index (weights are committed unsalted)");
+        if model.is_some() || index.is_some() {
+            bail!("commit MODEL.onnx takes no --model or --index");
+        }
+        let Some(keys) = keys else {
+            bail!("the weights commitment is over the keys' chain of segments: give --keys DIR")
+        };
+        let keys = Keys::open(keys)?;
+        let vis = keys.manifest.visibility()?;
+        if !vis.hide_weights {
+            bail!("the keys in {} make the weights public: there is no weights commitment", keys.dir.display());
         }
         let m = model_file::load(target)?;
-        return Ok(CommitReport { kind: "weights".into(), commitment: fr_to_hex(&commit::commit_weights(&m.model)?) });
+        let (_, digest) = chain::model_digest(&m.model, &m.blake2b, &vis);
+        if digest != keys.manifest.model.digest {
+            bail!("{} does not have the architecture the keys were set up for", target.display());
+        }
+        let seed = match (salt, opening) {
+            (Some(_), Some(_)) => bail!("give either --salt (the weights seed) or --opening, not both"),
+            (Some(s), None) => fr_from_hex(s, "--salt")?,
+            (None, Some(p)) => {
+                let s = read_opening(p)?.weights_seed.with_context(|| format!("{} holds no weights seed", p.display()))?;
+                fr_from_hex(&s, "opening weights_seed")?
+            }
+            (None, None) => bail!("the weights commitment is salted: give --opening PROOF.opening.json (or --salt SEED)"),
+        };
+        let seeds = chain::Seeds { weights_seed: seed, ..chain::Seeds::fresh(None) };
+        let c = chain::model_weights_commitment(&m.model, &keys.manifest, &seeds)?;
+        return Ok(CommitReport { kind: "weights".into(), commitment: fr_to_hex(&c) });
+    }
+    if keys.is_some() {
+        bail!("--keys applies to a model's weights commitment, not to an input");
     }
     let Some(model) = model else { bail!("committing to an input needs the model it is for: --model MODEL.onnx") };
     let m = model_file::load(model)?;
@@ -42,9 +75,7 @@ pub fn run(
         (Some(_), Some(_)) => bail!("give either --salt or --opening, not both"),
         (Some(s), None) => fr_from_hex(s, "--salt")?,
         (None, Some(p)) => {
-            let text = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
-            let o: Opening = serde_json::from_slice(&text).with_context(|| format!("{} is not an opening file", p.display()))?;
-            let s = o.input_salt.with_context(|| format!("{} holds no input salt", p.display()))?;
+            let s = read_opening(p)?.input_salt.with_context(|| format!("{} holds no input salt", p.display()))?;
             fr_from_hex(&s, "opening input_salt")?
         }
         (None, None) => Fr::ZERO,

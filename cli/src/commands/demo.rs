@@ -68,7 +68,16 @@ pub fn run(args: &DemoArgs, ui: &Ui) -> Result<DemoReport> {
         args.index, labels.data[args.index]
     ));
     let s = setup::run(
-        &SetupArgs { model: model.clone(), srs: SrsSource::Dev(None), out: keys.clone(), vis, force: true },
+        &SetupArgs {
+            model: model.clone(),
+            srs: SrsSource::Dev(None),
+            out: keys.clone(),
+            vis,
+            memory_gib: None,
+            max_k: None,
+            segments: None,
+            force: true,
+        },
         ui,
     )?;
     let p = prove::run(
@@ -82,11 +91,13 @@ pub fn run(args: &DemoArgs, ui: &Ui) -> Result<DemoReport> {
             prover: args.prover,
             out: proof.clone(),
             input_salt: None,
+            opening: None,
+            segment: None,
             force: false,
         },
         ui,
     )?;
-    let v = verify::run(&proof, &keys)?;
+    let v = verify::run(&proof, &keys, None)?;
     Ok(DemoReport {
         image_index: args.index,
         predicted_class: v.public.predicted_class.context("demo output is public")?,

@@ -1,11 +1,13 @@
-//! `zkinfer inspect`: the model's layers and the circuit's size and memory estimates, from the planned shape alone
+//! `zkinfer inspect`: the model's layers and the chain of segment circuits setup would make for a memory budget —
+//! each segment's layers, k, rows, memory estimates and which segments share a key — from the planned shapes alone
 //! (no keygen, no witness), so a user learns what setup and proving will cost before paying for it.
 
 use std::path::Path;
 
 use anyhow::Result;
 use serde::Serialize;
-use zkinfer_circuits::{circuit_stats, Visibility};
+use zkinfer_circuits::segments::Budget;
+use zkinfer_circuits::Visibility;
 use zkinfer_import::ir::Op;
 use zkinfer_import::QuantModel;
 
@@ -23,6 +25,24 @@ pub struct LayerRow {
 }
 
 #[derive(Serialize)]
+pub struct SegmentRow {
+    /// Layers start..end.
+    pub start: usize,
+    pub end: usize,
+    pub first_layer: String,
+    pub last_layer: String,
+    pub k: u32,
+    pub rows: usize,
+    pub advice_columns: usize,
+    pub setup_memory_bytes: u64,
+    pub prove_memory_bytes: u64,
+    /// The distinct circuit (key) that proves it; segments with equal keys share one.
+    pub key: usize,
+    /// Tensors leaving it for the next segment (its link commitments).
+    pub carries: Vec<String>,
+}
+
+#[derive(Serialize)]
 pub struct InspectReport {
     pub model: String,
     pub blake2b: String,
@@ -32,6 +52,12 @@ pub struct InspectReport {
     pub macs: u64,
     pub params: u64,
     pub hide: String,
+    /// The budget the chain is planned for (GiB per segment, largest k).
+    pub memory_budget_gib: f64,
+    pub max_k: u32,
+    pub segments: Vec<SegmentRow>,
+    pub distinct_keys: usize,
+    /// The largest segment's k; the rows of all segments.
     pub k: u32,
     pub rows: usize,
     pub advice_columns: usize,
@@ -60,7 +86,7 @@ fn op_name(op: &Op) -> String {
     }
 }
 
-pub fn run(model: &Path, vis: Visibility, force: bool, ui: &Ui) -> Result<InspectReport> {
+pub fn run(model: &Path, vis: Visibility, budget: &Budget, force: bool, ui: &Ui) -> Result<InspectReport> {
     let m = model_file::load(model)?;
     let q = &m.model;
     let layers: Vec<LayerRow> = q
@@ -74,7 +100,30 @@ pub fn run(model: &Path, vis: Visibility, force: bool, ui: &Ui) -> Result<Inspec
             params: QuantModel::layer_params(l),
         })
         .collect();
-    let s = circuit_stats(q, &vis)?;
+    let (chain, key_of, distinct) = crate::commands::setup::plan_keys(&m.model, vis, budget)?;
+    let largest = chain.iter().max_by_key(|p| p.memory()).expect("one segment");
+    let s = &largest.stats;
+    let segments: Vec<SegmentRow> = chain
+        .iter()
+        .zip(&key_of)
+        .map(|(p, &key)| SegmentRow {
+            start: p.segment.start,
+            end: p.segment.end,
+            first_layer: q.layers[p.segment.start].name.clone(),
+            last_layer: q.layers[p.segment.end - 1].name.clone(),
+            k: p.shape.k,
+            rows: p.stats.rows,
+            advice_columns: p.stats.advice_columns,
+            setup_memory_bytes: p.stats.setup_memory,
+            prove_memory_bytes: p.stats.prove_memory,
+            key,
+            carries: if p.segment.end == q.layers.len() {
+                Vec::new()
+            } else {
+                p.segment.outputs.iter().map(|&t| q.tensors[t].name.clone()).collect()
+            },
+        })
+        .collect();
     let report = InspectReport {
         model: m.file.clone(),
         blake2b: m.blake2b.clone(),
@@ -84,8 +133,12 @@ pub fn run(model: &Path, vis: Visibility, force: bool, ui: &Ui) -> Result<Inspec
         params: q.params(),
         layers,
         hide: visibility::format(&vis),
-        k: s.k,
-        rows: s.rows,
+        memory_budget_gib: gib(budget.memory).min(1e9),
+        max_k: budget.max_k,
+        segments,
+        distinct_keys: distinct.len(),
+        k: chain.iter().map(|p| p.shape.k).max().unwrap_or(0),
+        rows: chain.iter().map(|p| p.stats.rows).sum(),
         advice_columns: s.advice_columns,
         fixed_columns: s.fixed_columns,
         instance_columns: s.instance_columns,
@@ -99,7 +152,7 @@ pub fn run(model: &Path, vis: Visibility, force: bool, ui: &Ui) -> Result<Inspec
     if !ui.json {
         print_text(&report, ui);
     }
-    model_file::check_memory("proving this model", s.prove_memory.max(s.setup_memory), force)?;
+    model_file::check_memory("the largest segment", largest.memory(), force)?;
     Ok(report)
 }
 
@@ -113,15 +166,39 @@ fn print_text(r: &InspectReport, ui: &Ui) {
         }
     }
     println!("{} layers, {} MACs, {} parameters", r.layers.len(), r.macs, r.params);
-    println!("circuit (hide {}): k = {}, {} of {} rows used", r.hide, r.k, r.rows, 1u64 << r.k);
     println!(
-        "  columns: {} advice, {} fixed, {} instance; {} lookups; max degree {}",
+        "chain (hide {}, budget {:.1} GiB per segment, k ≤ {}): {} segment(s), {} distinct key(s), {} rows in all",
+        r.hide,
+        r.memory_budget_gib,
+        r.max_k,
+        r.segments.len(),
+        r.distinct_keys,
+        r.rows
+    );
+    println!("  {:>3} {:<9} {:<24} {:<24} {:>3} {:>9} {:>8} {:>8} {:>4}  carries", "seg", "layers", "first", "last", "k", "rows", "setup", "prove", "key");
+    for (i, g) in r.segments.iter().enumerate() {
+        println!(
+            "  {:>3} {:<9} {:<24} {:<24} {:>3} {:>9} {:>6.1}Gi {:>6.1}Gi {:>4}  {}",
+            i,
+            format!("{}..{}", g.start, g.end),
+            g.first_layer,
+            g.last_layer,
+            g.k,
+            g.rows,
+            gib(g.setup_memory_bytes),
+            gib(g.prove_memory_bytes),
+            g.key,
+            g.carries.join(", ")
+        );
+    }
+    println!(
+        "  largest segment's columns: {} advice, {} fixed, {} instance; {} lookups; max degree {}",
         r.advice_columns, r.fixed_columns, r.instance_columns, r.lookups, r.degree
     );
     if !ui.quiet {
         let mut top = r.sections.clone();
         top.sort_by(|a, b| b.1.cmp(&a.1));
-        println!("  largest sections:");
+        println!("  largest sections (of the largest segment):");
         for (name, rows) in top.iter().take(5) {
             println!("    {rows:>10} rows  {name}");
         }
@@ -131,7 +208,7 @@ fn print_text(r: &InspectReport, ui: &Ui) {
         None => String::new(),
     };
     println!(
-        "estimated peak memory: setup {:.1} GiB, prove {:.1} GiB{mem}",
+        "estimated peak memory (largest segment): setup {:.1} GiB, prove {:.1} GiB{mem}",
         gib(r.setup_memory_bytes),
         gib(r.prove_memory_bytes)
     );

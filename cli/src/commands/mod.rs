@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod bench;
+pub mod bundle;
 pub mod commit;
 pub mod demo;
 pub mod inspect;

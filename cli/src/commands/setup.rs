@@ -1,7 +1,9 @@
-//! `zkinfer setup`: plan the circuit, get an SRS (ceremony file or an insecure local one), run keygen and write the
-//! keys directory (see `keys.rs`) atomically.
+//! `zkinfer setup`: plan the chain of segment circuits within the memory budget, get an SRS (ceremony file or an
+//! insecure local one) at the largest k, run keygen once per distinct segment circuit and write the keys directory
+//! (see `keys.rs`) atomically.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{anyhow, bail, Context, Result};
@@ -11,14 +13,18 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use serde::Serialize;
 use zkinfer_backend::params::{check_ceremony_srs, dev_srs, keygen, read_srs, write_srs, KEYGEN_STEPS};
+use halo2_proofs::poly::commitment::Params;
 use zkinfer_backend::Bn256;
-use zkinfer_circuits::{commit, plan, stats::stats_for_shape, ModelCircuit, Visibility};
+use zkinfer_circuits::plan::MAX_K;
+use zkinfer_circuits::segments::{plan_chain, Budget, Planned};
+use zkinfer_circuits::{ModelCircuit, Shape, Visibility};
+use zkinfer_import::QuantModel;
 
-use crate::encoding::{digest_file, fr_to_hex};
-use crate::keys::{self, FileEntry, Manifest, ModelInfo};
-use crate::model_file::{self, gib};
+use crate::encoding::digest_file;
+use crate::keys::{self, FileEntry, KeyEntry, Manifest, ModelInfo, SegmentEntry};
+use crate::model_file::{self, gib, machine_memory};
 use crate::ui::Ui;
-use crate::{atomic, visibility};
+use crate::{atomic, chain, visibility};
 
 pub enum SrsSource {
     File(PathBuf),
@@ -31,19 +37,27 @@ pub struct SetupArgs {
     pub srs: SrsSource,
     pub out: PathBuf,
     pub vis: Visibility,
+    /// GiB each segment's setup and proving may use (default: 60% of this machine's memory).
+    pub memory_gib: Option<f64>,
+    pub max_k: Option<u32>,
+    /// Cut into at least this many segments.
+    pub segments: Option<usize>,
     pub force: bool,
 }
 
 #[derive(Serialize)]
 pub struct SetupReport {
     pub keys: String,
+    /// Largest k over the keys.
     pub k: u32,
+    pub segments: usize,
+    pub distinct_keys: usize,
     pub hide: String,
     pub srs: String,
     pub setup_s: f64,
     pub pk_bytes: u64,
     pub vk_bytes: u64,
-    pub weights_commitment: Option<String>,
+    pub model_digest: String,
 }
 
 /// Reads a ceremony SRS (points checked on the curve), checks it is a KZG setup, and cuts it to `k`.
@@ -53,6 +67,43 @@ fn read_ceremony_srs(path: &Path, k: u32) -> Result<ParamsKZG<Bn256>> {
         read_srs(&mut &bytes[..], false)
     })?;
     check_ceremony_srs(srs, k).map_err(|e| anyhow!("SRS {} {e}", path.display()))
+}
+
+/// The budget a chain is planned for, from the flags (memory defaults to 60% of this machine's).
+pub fn budget(memory_gib: Option<f64>, max_k: Option<u32>, segments: Option<usize>) -> Result<Budget> {
+    let memory = match memory_gib {
+        Some(g) if g > 0.0 && g.is_finite() => (g * (1u64 << 30) as f64) as u64,
+        Some(g) => bail!("--memory {g}: give a positive number of GiB"),
+        None => machine_memory().map_or(u64::MAX, |m| m / 10 * 6),
+    };
+    let max_k = max_k.unwrap_or(MAX_K);
+    if !(1..=MAX_K).contains(&max_k) {
+        bail!("--max-k {max_k}: give 1..={MAX_K}");
+    }
+    let min_segments = segments.unwrap_or(1);
+    if min_segments == 0 {
+        bail!("--segments 0: give at least 1");
+    }
+    Ok(Budget { memory, max_k, min_segments })
+}
+
+/// Plans the chain and groups segments whose circuits are identical (one key each group).
+pub fn plan_keys(model: &Arc<QuantModel>, vis: Visibility, budget: &Budget) -> Result<(Vec<Planned>, Vec<usize>, Vec<(Shape, String)>)> {
+    let chain = plan_chain(model, &vis, budget)?;
+    let mut keys: Vec<(Shape, String)> = Vec::new();
+    let mut key_of = Vec::with_capacity(chain.len());
+    for p in &chain {
+        let digest = ModelCircuit::for_keygen(model.clone(), p.segment.clone(), vis, p.shape.clone())?.circuit_digest()?;
+        let k = match keys.iter().position(|(s, d)| *s == p.shape && *d == digest) {
+            Some(k) => k,
+            None => {
+                keys.push((p.shape.clone(), digest));
+                keys.len() - 1
+            }
+        };
+        key_of.push(k);
+    }
+    Ok((chain, key_of, keys))
 }
 
 pub fn run(args: &SetupArgs, ui: &Ui) -> Result<SetupReport> {
@@ -73,27 +124,32 @@ pub fn run(args: &SetupArgs, ui: &Ui) -> Result<SetupReport> {
             bail!("SRS file {} does not exist", p.display());
         }
     }
+    let budget = budget(args.memory_gib, args.max_k, args.segments)?;
     let stage = ui.stage("import model", 0);
     let m = model_file::load(&args.model)?;
     stage.finish();
     let vis = args.vis;
-    let shape = plan::plan(&m.model, &vis)?;
-    let stats = stats_for_shape(&m.model, &vis, shape.clone());
+    let stage = ui.stage("plan segments", 0);
+    let (chain, key_of, distinct) = plan_keys(&m.model, vis, &budget)?;
+    stage.finish();
+    let peak = chain.iter().map(|p| p.memory()).max().unwrap_or(0);
     ui.say(format!(
-        "circuit: k = {}, {} rows used, {} advice + {} fixed columns, {} lookups; est. setup memory {:.1} GiB",
-        stats.k,
-        stats.rows,
-        stats.advice_columns,
-        stats.fixed_columns,
-        stats.lookups,
-        gib(stats.setup_memory)
+        "chain: {} segment(s), {} distinct circuit(s), k {}, {} rows in all; est. peak memory per segment {:.1} GiB",
+        chain.len(),
+        distinct.len(),
+        {
+            let ks: Vec<String> = chain.iter().map(|p| p.shape.k.to_string()).collect();
+            ks.join(",")
+        },
+        chain.iter().map(|p| p.stats.rows).sum::<usize>(),
+        gib(peak)
     ));
-    model_file::check_memory("setup", stats.setup_memory.max(stats.prove_memory / 2), args.force)?;
-    let k = shape.k;
+    model_file::check_memory("setup", peak, args.force)?;
+    let srs_k = distinct.iter().map(|(s, _)| s.k).max().expect("one key");
 
     let stage = ui.stage("SRS", 0);
     let (params, srs_desc) = match &args.srs {
-        SrsSource::File(p) => (read_ceremony_srs(p, k)?, p.display().to_string()),
+        SrsSource::File(p) => (read_ceremony_srs(p, srs_k)?, p.display().to_string()),
         SrsSource::Dev(seed) => {
             ui.warn("DEV SRS: generated locally with known randomness — INSECURE, whoever ran setup can forge proofs; \
                      use --srs with a ceremony file for anything real");
@@ -101,44 +157,84 @@ pub fn run(args: &SetupArgs, ui: &Ui) -> Result<SetupReport> {
                 Some(s) => ChaCha20Rng::seed_from_u64(*s),
                 None => ChaCha20Rng::from_entropy(),
             };
-            (dev_srs(k, rng), "dev (INSECURE: generated locally)".to_string())
+            (dev_srs(srs_k, rng), "dev (INSECURE: generated locally)".to_string())
         }
     };
     stage.finish();
 
-    let stage = ui.stage("keygen", KEYGEN_STEPS.len() as u64);
-    stage.message(KEYGEN_STEPS[0]);
-    let input = vec![0i32; m.model.input().shape.iter().product()];
-    let circuit = ModelCircuit::with_shape(m.model.clone(), input, vis, shape.clone())?;
-    let mut next = 1;
-    let pk = keygen(&params, &circuit, &mut |done| {
-        stage.step(done, KEYGEN_STEPS.get(next).copied().unwrap_or(""));
-        next += 1;
-    })?;
-    stage.finish();
-    let weights_commitment = if vis.hide_weights { Some(fr_to_hex(&commit::commit_weights(&m.model)?)) } else { None };
-
-    let stage = ui.stage("write keys", 0);
     let staged = atomic::StagedDir::new(&args.out)?;
     let write = |name: &str, f: &dyn Fn(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>| -> Result<FileEntry> {
         let path = staged.path.join(name);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
         let mut w = std::io::BufWriter::new(std::fs::File::create(&path)?);
         f(&mut w).with_context(|| format!("writing {name}"))?;
         w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
         Ok(FileEntry { bytes: std::fs::metadata(&path)?.len(), blake2b: digest_file(&path)? })
     };
     let mut files = std::collections::BTreeMap::new();
-    files.insert(keys::PK.to_string(), write(keys::PK, &|w| pk.write(w, SerdeFormat::RawBytesUnchecked))?);
-    files.insert(keys::VK.to_string(), write(keys::VK, &|w| pk.get_vk().write(w, SerdeFormat::RawBytes))?);
-    files.insert(keys::SRS.to_string(), write(keys::SRS, &|w| write_srs(&params, w))?);
+    let mut key_entries = Vec::new();
+    // Keygen per distinct circuit, never for the whole model at once; each key is written and dropped before the
+    // next.
+    for (n, (shape, digest)) in distinct.iter().enumerate() {
+        let seg = key_of.iter().position(|&k| k == n).expect("every key has a segment");
+        let t = Instant::now();
+        let title = format!("keygen {}/{} (k = {})", n + 1, distinct.len(), shape.k);
+        let stage = ui.stage(&title, KEYGEN_STEPS.len() as u64);
+        stage.message(KEYGEN_STEPS[0]);
+        let circuit = ModelCircuit::for_keygen(m.model.clone(), chain[seg].segment.clone(), vis, shape.clone())?;
+        let mut p = params.clone();
+        if shape.k < srs_k {
+            p.downsize(shape.k);
+        }
+        let mut next = 1;
+        let pk = keygen(&p, &circuit, &mut |done| {
+            stage.step(done, KEYGEN_STEPS.get(next).copied().unwrap_or(""));
+            next += 1;
+        })?;
+        stage.finish();
+        files.insert(keys::pk_file(n), write(&keys::pk_file(n), &|w| pk.write(w, SerdeFormat::RawBytesUnchecked))?);
+        files.insert(keys::vk_file(n), write(&keys::vk_file(n), &|w| pk.get_vk().write(w, SerdeFormat::RawBytes))?);
+        key_entries.push(KeyEntry { k: shape.k, shape: shape.clone(), circuit_digest: digest.clone(), keygen_s: t.elapsed().as_secs_f64() });
+    }
+    let stage = ui.stage("write keys", 0);
+    // The SRS cut to each key's k, largest first (each cut from the previous).
+    let mut ks: Vec<u32> = distinct.iter().map(|(s, _)| s.k).collect();
+    ks.sort_unstable_by(|a, b| b.cmp(a));
+    ks.dedup();
+    let mut cut = params;
+    for k in ks {
+        if k < cut.k() {
+            cut.downsize(k);
+        }
+        files.insert(keys::srs_file(k), write(&keys::srs_file(k), &|w| write_srs(&cut, w))?);
+    }
     let out = m.model.output_info();
+    let (digest_of, digest) = chain::model_digest(&m.model, &m.blake2b, &vis);
+    let names = |ts: &[usize]| ts.iter().map(|&t| m.model.tensors[t].name.clone()).collect::<Vec<_>>();
+    let segments = chain
+        .iter()
+        .zip(&key_of)
+        .map(|(p, &key)| SegmentEntry {
+            start: p.segment.start,
+            end: p.segment.end,
+            inputs: p.segment.inputs.clone(),
+            outputs: p.segment.outputs.clone(),
+            input_names: names(&p.segment.inputs),
+            output_names: names(&p.segment.outputs),
+            key,
+            rows: p.stats.rows,
+        })
+        .collect();
     let setup_s = t0.elapsed().as_secs_f64();
     let manifest = Manifest {
         format: keys::FORMAT.into(),
         zkinfer_version: env!("CARGO_PKG_VERSION").into(),
         model: ModelInfo {
             file: m.file.clone(),
-            blake2b: m.blake2b.clone(),
+            digest_of: digest_of.into(),
+            digest: digest.clone(),
             input_shape: m.model.input().shape.clone(),
             output_shape: out.shape.clone(),
             output_scale: out.q.scale,
@@ -146,9 +242,11 @@ pub fn run(args: &SetupArgs, ui: &Ui) -> Result<SetupReport> {
             denominator_bits: m.model.denominator_bits,
         },
         hide: visibility::format(&vis),
-        k,
-        shape,
-        weights_commitment: weights_commitment.clone(),
+        memory_gib: gib(budget.memory).min(1e9),
+        max_k: budget.max_k,
+        segments,
+        keys: key_entries,
+        srs_k,
         srs: srs_desc.clone(),
         engine: "halo2-axiom keygen (CPU)".into(),
         setup_s,
@@ -157,14 +255,17 @@ pub fn run(args: &SetupArgs, ui: &Ui) -> Result<SetupReport> {
     std::fs::write(staged.path.join(keys::MANIFEST), serde_json::to_string_pretty(&manifest)?)?;
     staged.commit()?;
     stage.finish();
+    let sum = |suffix: &str| files.iter().filter(|(n, _)| n.ends_with(suffix)).map(|(_, f)| f.bytes).sum();
     Ok(SetupReport {
         keys: args.out.display().to_string(),
-        k,
+        k: srs_k,
+        segments: manifest.segments.len(),
+        distinct_keys: manifest.keys.len(),
         hide: manifest.hide,
         srs: srs_desc,
         setup_s,
-        pk_bytes: files[keys::PK].bytes,
-        vk_bytes: files[keys::VK].bytes,
-        weights_commitment,
+        pk_bytes: sum("pk.bin"),
+        vk_bytes: sum("vk.bin"),
+        model_digest: digest,
     })
 }

@@ -1,25 +1,34 @@
-//! `zkinfer verify`: rebuild the instance column from the proof file's public values and the keys' manifest, and
-//! run halo2-axiom's stock verifier.
+//! `zkinfer verify`: rebuild every segment's instance column from the proof file's values and the keys' manifest,
+//! check that the chain is whole (every segment once, in order), that both sides of every cut carry the same
+//! commitments, that the first and last segments bind the model's input and output and that the segments' weights
+//! commitments hash to the model's — then check every segment's halo2 proof with ONE final pairing (halo2-axiom's
+//! KZG accumulator). A rejection names the segment or link.
 
 use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
+use halo2_proofs::halo2curves::bn256::Fr;
 use serde::Serialize;
-use zkinfer_backend::stock::verify_stock;
+use zkinfer_backend::bundle::{verify_bundle, BundleError, BundleItem};
+use zkinfer_circuits::commit;
 
-use crate::encoding::from_hex;
+use crate::chain;
+use crate::encoding::{fr_from_hex, from_hex};
 use crate::keys::Keys;
-use crate::proof_file::{ProofFile, PublicValues, FORMAT};
+use crate::proof_file::{Endpoint, ProofFile, PublicValues, FORMAT};
 
 #[derive(Serialize)]
 pub struct VerifyReport {
     pub verified: bool,
     pub model: String,
     pub hide: String,
+    pub segments: usize,
+    pub pairings: usize,
     pub public: PublicValues,
     /// The output logits dequantized with the model's output scale and zero point (public output only).
     pub logits: Option<Vec<f32>>,
+    /// The whole check: parsing the proofs, the links, and the accumulated pairing.
     pub verify_ms: f64,
     pub proof_bytes: usize,
 }
@@ -29,50 +38,128 @@ pub fn read_proof_file(path: &Path) -> Result<ProofFile> {
         bail!("proof file {} does not exist", path.display());
     }
     let text = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let file: ProofFile = serde_json::from_slice(&text)
-        .with_context(|| format!("{} is not a zkinfer proof file (malformed JSON or unknown fields)", path.display()))?;
-    if file.format != FORMAT {
-        bail!("{}: format `{}`, this zkinfer reads `{FORMAT}`", path.display(), file.format);
+    if let Some(f) = serde_json::from_slice::<serde_json::Value>(&text).ok().and_then(|v| v.get("format").and_then(|f| f.as_str()).map(str::to_string)) {
+        if f != FORMAT {
+            bail!("{}: format `{f}`, this zkinfer reads `{FORMAT}`", path.display());
+        }
     }
-    Ok(file)
+    serde_json::from_slice(&text)
+        .with_context(|| format!("{} is not a zkinfer proof file (malformed JSON or unknown fields)", path.display()))
 }
 
-pub fn run(proof_path: &Path, keys_dir: &Path) -> Result<VerifyReport> {
+pub fn run(proof_path: &Path, keys_dir: &Path, weights_commitment: Option<&str>) -> Result<VerifyReport> {
     let file = read_proof_file(proof_path)?;
     let keys = Keys::open(keys_dir)?;
     let man = &keys.manifest;
-    if file.model_blake2b != man.model.blake2b {
+    if file.model_digest != man.model.digest {
         bail!(
-            "the proof is for another model (BLAKE2b {}) than the keys in {} ({}, BLAKE2b {})",
-            file.model_blake2b,
+            "the proof is for another model (digest {}) than the keys in {} ({}, {} digest {})",
+            file.model_digest,
             keys_dir.display(),
             man.model.file,
-            man.model.blake2b
+            man.model.digest_of,
+            man.model.digest
         );
     }
-    if file.hide != man.hide || file.k != man.k {
-        bail!(
-            "the proof (hide {}, k = {}) was not made with the keys in {} (hide {}, k = {})",
-            file.hide,
-            file.k,
-            keys_dir.display(),
-            man.hide,
-            man.k
-        );
+    if file.hide != man.hide {
+        bail!("the proof (hide {}) was not made with the keys in {} (hide {})", file.hide, keys_dir.display(), man.hide);
     }
     let vis = man.visibility()?;
-    if file.public.weights_commitment != man.weights_commitment {
-        bail!("rejected: the proof's weights commitment is not the committed model's (see the keys' manifest)");
+    let expected = weights_commitment.map(|c| fr_from_hex(c, "--weights-commitment")).transpose()?;
+    if expected.is_some() && !vis.hide_weights {
+        bail!("--weights-commitment applies to hidden weights; these keys make the weights public");
+    }
+    let n = man.segments.len();
+    // Keys first (reading files is not verifying): the SRS of each key's k and the verifying keys.
+    let params = man.keys.iter().map(|k| keys.srs(k.k)).collect::<Result<Vec<_>>>()?;
+    let vks = (0..man.keys.len()).map(|k| keys.vk(k)).collect::<Result<Vec<_>>>()?;
+    let t = Instant::now();
+    // The chain is whole: every segment once, in order.
+    for (pos, sp) in file.segments.iter().enumerate() {
+        if sp.segment != pos {
+            bail!(
+                "rejected: position {pos} holds segment {} — segments are missing, duplicated or out of order",
+                sp.segment
+            );
+        }
+    }
+    if file.segments.len() != n {
+        bail!(
+            "rejected: the proof holds {} segment(s), the keys' chain has {n}{}",
+            file.segments.len(),
+            if file.segments.len() < n { " (a dropped segment, or a part file: join parts with `zkinfer bundle`)" } else { "" }
+        );
     }
     let input_len = man.model.input_shape.iter().product();
     let output_len = man.model.output_shape.iter().product();
-    let instances = file.public.instances(&vis, input_len, output_len)?;
-    let proof = from_hex(&file.proof).context("the proof field is not valid hex")?;
-    let srs = keys.srs()?;
-    let vk = keys.vk()?;
-    let t = Instant::now();
-    verify_stock(&srs, &vk, &[&instances], &proof)
-        .map_err(|e| anyhow::anyhow!("rejected: the proof does not verify against these public values and keys ({e:?})"))?;
+    let (input, output) = file.public.endpoints(&vis, input_len, output_len)?;
+    let instances: Vec<Vec<Fr>> = file
+        .segments
+        .iter()
+        .map(|sp| chain::instances_of(man, &vis, sp, &input, &output))
+        .collect::<Result<_>>()
+        .map_err(|e| anyhow::anyhow!("rejected: {e:#}"))?;
+    // Links: what segment i committed to leaving is what segment i+1 committed to entering.
+    for i in 0..n.saturating_sub(1) {
+        let (a, b) = (&file.segments[i], &file.segments[i + 1]);
+        for (j, name) in man.segments[i].output_names.iter().enumerate() {
+            if a.outputs[j] != b.inputs[j] {
+                bail!(
+                    "rejected: link {i} → {} (tensor '{name}') is broken: segment {} was proved on another tensor (or \
+                     salt) than segment {i} produced",
+                    i + 1,
+                    i + 1
+                );
+            }
+        }
+    }
+    // Endpoints: the first segment binds the model input, the last the output.
+    let first = &man.segments[0];
+    if let (Endpoint::Commitment(c), Some(j)) = (&input, first.inputs.iter().position(|&t| t == 0)) {
+        let got = file.segments[0].inputs[j].as_deref().map(|s| fr_from_hex(s, "segment 0 input")).transpose()?;
+        if got != Some(*c) {
+            bail!("rejected: segment 0 was proved on another input than the proof's input commitment");
+        }
+    }
+    if let Endpoint::Commitment(c) = &output {
+        let got = file.segments[n - 1].outputs[0].as_deref().map(|s| fr_from_hex(s, "last segment output")).transpose()?;
+        if got != Some(*c) {
+            bail!("rejected: segment {} produced another output than the proof's output commitment", n - 1);
+        }
+    }
+    // The model's weights commitment is the hash over the segments' commitments.
+    if vis.hide_weights {
+        let per: Vec<Fr> = instances.iter().map(|inst| inst[0]).collect();
+        let model = commit::model_commitment(&per);
+        let claimed = fr_from_hex(file.public.weights_commitment.as_deref().unwrap_or_default(), "weights_commitment")?;
+        if model != claimed {
+            bail!("rejected: the segments' weights commitments do not hash to the proof's weights commitment (a segment of another model?)");
+        }
+        if let Some(e) = expected {
+            if e != model {
+                bail!("rejected: the proof is under another weights commitment than --weights-commitment (another model's weights)");
+            }
+        }
+    }
+    let proofs: Vec<Vec<u8>> = file
+        .segments
+        .iter()
+        .map(|sp| from_hex(&sp.proof).with_context(|| format!("rejected: segment {}: the proof field is not valid hex", sp.segment)))
+        .collect::<Result<_>>()?;
+    let items: Vec<BundleItem> = (0..n)
+        .map(|i| {
+            let key = man.segments[i].key;
+            BundleItem { params: &params[key], vk: &vks[key], instances: &instances[i], proof: &proofs[i] }
+        })
+        .collect();
+    let tv = Instant::now();
+    let stats = verify_bundle(&items).map_err(|e| match e {
+        BundleError::Proof { index, reason } => anyhow::anyhow!(
+            "rejected: segment {index}'s proof does not verify against its public values and key ({reason})"
+        ),
+        other => anyhow::anyhow!("rejected: {other}"),
+    })?;
+    let _pairing_ms = tv.elapsed().as_secs_f64() * 1e3;
     let verify_ms = t.elapsed().as_secs_f64() * 1e3;
     let logits = file.public.output.as_ref().map(|o| {
         o.iter().map(|&q| (q - man.model.output_zero_point) as f32 * man.model.output_scale).collect()
@@ -81,9 +168,11 @@ pub fn run(proof_path: &Path, keys_dir: &Path) -> Result<VerifyReport> {
         verified: true,
         model: man.model.file.clone(),
         hide: man.hide.clone(),
+        segments: n,
+        pairings: stats.pairings,
         public: file.public,
         logits,
         verify_ms,
-        proof_bytes: proof.len(),
+        proof_bytes: proofs.iter().map(Vec::len).sum(),
     })
 }

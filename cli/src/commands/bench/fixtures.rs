@@ -125,8 +125,9 @@ pub fn model_case(
     let keygen_circuit = ModelCircuit::with_shape(m.model.clone(), zero, vis, shape.clone())?;
     let mut circuit = ModelCircuit::with_shape(m.model.clone(), inp.values, vis, shape.clone())?;
     // Fixed salts: a benchmark needs no secrecy, and fixed values make runs comparable.
-    circuit.input_salt = Fr::from(seed.wrapping_add(1));
-    circuit.output_salt = Fr::from(seed.wrapping_add(2));
+    circuit.salts.inputs[0] = Fr::from(seed.wrapping_add(1));
+    circuit.salts.outputs[0] = Fr::from(seed.wrapping_add(2));
+    circuit.salts.weights = Fr::from(seed.wrapping_add(3));
     let (instances, _) = circuit.instances_and_output()?;
     Ok(Prepared::Run(Case { report, keygen_circuit, circuit, instances }))
 }
