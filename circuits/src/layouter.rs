@@ -14,10 +14,13 @@ use crate::error::{CircuitError, Result};
 
 /// An integer as a field element (negative values as p − |v|).
 pub fn to_field(v: i128) -> Fr {
+    // ff's `from_u128` doubles 128 times; almost every cell fits a u64, which converts in one Montgomery step.
+    let m = v.unsigned_abs();
+    let f = if m >> 64 == 0 { Fr::from(m as u64) } else { Fr::from(m as u64) + Fr::from((m >> 64) as u64) * Fr::from_u128(1 << 64) };
     if v >= 0 {
-        Fr::from_u128(v as u128)
+        f
     } else {
-        -Fr::from_u128(v.unsigned_abs())
+        -f
     }
 }
 

@@ -1,7 +1,9 @@
 //! The chain planner: cuts a model into consecutive segments whose circuits each fit a memory budget (estimated
 //! setup AND prove peak) and a largest k. A segment grows layer by layer while it fits; it is then cut where the
 //! fewest int8 values are live (between inverted-residual blocks in a MobileNet), the latest such cut on a tie.
-//! A model that fits one circuit is one segment — exactly today's circuit.
+//! A model that fits one circuit is one segment — exactly today's circuit. A layer too large for any segment is
+//! first split by output channels into the fewest parts that each fit (`zkinfer_import::split`); the chain is then
+//! planned over the split model, so any model whose every output CHANNEL fits proves in bounded memory.
 
 use zkinfer_import::QuantModel;
 
@@ -65,6 +67,51 @@ fn try_segment(model: &QuantModel, vis: &Visibility, start: usize, end: usize, b
         ));
     }
     Ok(p)
+}
+
+/// Most parts a layer is split into.
+pub const MAX_PARTS: usize = 512;
+
+/// A model ready to chain: `model` with `splits` applied (each `(layer index, parts)`, in order), and its chain.
+pub struct Plan {
+    pub model: QuantModel,
+    pub splits: Vec<(usize, usize)>,
+    pub chain: Vec<Planned>,
+}
+
+/// Splits every layer that does not fit `budget` alone into the fewest channel parts that each do, then plans the
+/// chain over the result.
+pub fn plan_model(model: &QuantModel, vis: &Visibility, budget: &Budget) -> Result<Plan> {
+    let mut m = model.clone();
+    let mut splits = Vec::new();
+    let mut i = 0;
+    while i < m.layers.len() {
+        let Err(why) = try_segment(&m, vis, i, i + 1, budget) else {
+            i += 1;
+            continue;
+        };
+        let channels = m.tensors[m.layers[i].output].shape.get(1).copied().unwrap_or(1);
+        let mut done = None;
+        for parts in 2..=channels.min(MAX_PARTS) {
+            let Ok((cand, ranges)) = zkinfer_import::split::split_channels(&m, i, parts) else { break };
+            if ranges.iter().all(|&(a, b)| try_segment(&cand, vis, a, b, budget).is_ok()) {
+                let next = ranges.last().expect("parts").1 + 1;
+                done = Some((cand, parts, next));
+                break;
+            }
+        }
+        let Some((cand, parts, next)) = done else {
+            return Err(CircuitError::Unsupported {
+                layer: m.layers[i].name.clone(),
+                what: format!("this layer alone {why}, and so does each part of it split by output channels; raise --memory / --max-k"),
+            });
+        };
+        m = cand;
+        splits.push((i, parts));
+        i = next;
+    }
+    let chain = plan_chain(&m, vis, budget)?;
+    Ok(Plan { model: m, splits, chain })
 }
 
 /// Cuts `model` into the fewest segments that fit `budget` (at least `budget.min_segments`).

@@ -161,3 +161,27 @@ fn mobilenet_chain_fits_the_budget() {
     let err = plan_chain(&model, &vis, &Budget { memory: 1 << 20, max_k: 26, min_segments: 1 }).unwrap_err().to_string();
     assert!(err.contains("alone"), "{err}");
 }
+
+#[test]
+fn layers_split_by_channels_compute_the_same_and_chain_between_parts() {
+    let (model, input) = common::inverted_residual(13, 4, 4, 3);
+    let want = zkinfer_import::reference::run(&model, &input).unwrap();
+    let vis = Visibility::HIDDEN_WEIGHTS_AND_INPUT;
+    // Every kind: pointwise expand (groups 1), depthwise, project, residual add.
+    for layer in 0..model.layers.len() {
+        let (split, parts) = zkinfer_import::split::split_channels(&model, layer, 3).unwrap();
+        assert_eq!(parts.len(), 3);
+        let split = Arc::new(split);
+        assert_eq!(zkinfer_import::reference::run(&split, &input).unwrap(), want, "layer {layer} split");
+        // Cut between the first and second part: the chain still gives the same output, under MockProver.
+        let cut = parts[0].1;
+        let chain = [Segment::new(&split, 0, cut), Segment::new(&split, cut, split.layers.len())];
+        assert_eq!(prove_chain(&split, &input, &chain, vis), want, "layer {layer} split, chained");
+    }
+    // The planner splits a layer that no segment can hold alone, and the result still computes the same.
+    let model = zkinfer_import::import(fixture("mobilenet_v2_0.75_192_int8.onnx")).unwrap();
+    let plan = zkinfer_circuits::segments::plan_model(&model, &vis, &Budget { memory: 11 << 30, max_k: 26, min_segments: 1 }).unwrap();
+    assert!(!plan.splits.is_empty(), "0.75/192 has a layer above 11 GiB alone");
+    assert!(plan.chain.iter().all(|p| p.memory() <= 11 << 30));
+    assert_eq!(zkinfer_import::split::apply(&model, &plan.splits).unwrap(), plan.model);
+}

@@ -105,6 +105,9 @@ pub struct Manifest {
     /// The budget the chain was planned for: GiB per segment (setup and prove), largest k.
     pub memory_gib: f64,
     pub max_k: u32,
+    /// Layers split by output channels before chaining, in order: (layer index at that point, parts). Every
+    /// command applies them to the imported model (`zkinfer_import::split::apply`).
+    pub splits: Vec<(usize, usize)>,
     pub segments: Vec<SegmentEntry>,
     pub keys: Vec<KeyEntry>,
     /// The largest key's k (the SRS the others are cut from).
@@ -119,6 +122,17 @@ pub struct Manifest {
 impl Manifest {
     pub fn visibility(&self) -> Result<Visibility> {
         crate::visibility::parse(&self.hide).context("manifest.json: field `hide`")
+    }
+
+    /// The imported model as the keys' chain sees it: with the manifest's channel splits applied.
+    pub fn prepare(&self, model: &zkinfer_import::QuantModel) -> Result<std::sync::Arc<zkinfer_import::QuantModel>> {
+        let m = zkinfer_import::split::apply(model, &self.splits).context("applying the keys' layer splits")?;
+        if let Some(s) = self.segments.last() {
+            if s.end != m.layers.len() {
+                bail!("the keys' chain covers {} layers, the model has {}", s.end, m.layers.len());
+            }
+        }
+        Ok(std::sync::Arc::new(m))
     }
 
     /// Checks the chain is whole and consistent: consecutive segments from layer 0, each cut's tensors the same

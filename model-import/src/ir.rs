@@ -93,6 +93,12 @@ pub enum Op {
     },
     /// Shape change only (Reshape / Flatten); the values and quantization pass through.
     Reshape,
+    /// Channels start..end of the input (axis 1); values and quantization pass through. Made by
+    /// [`crate::split`], never imported.
+    Slice { start: usize, end: usize },
+    /// The inputs' channels one after the other (axis 1), all with the output's quantization. Made by
+    /// [`crate::split`], never imported.
+    Concat,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -169,6 +175,8 @@ impl QuantModel {
                 }
                 Op::Pad { pads } => format!("pad {pads:?}"),
                 Op::Reshape => "reshape".into(),
+                Op::Slice { start, end } => format!("slice {start}..{end}"),
+                Op::Concat => "concat".into(),
             };
             let _ = writeln!(s, "layer {:?} -> {} {op}", l.inputs, l.output);
         }
@@ -221,7 +229,7 @@ impl QuantModel {
                     Op::GlobalAveragePool { requant } | Op::AveragePool { requant, .. } => {
                         vec![requant.multiplier.relative_error(bits)]
                     }
-                    Op::Reshape | Op::Pad { .. } => return None,
+                    Op::Reshape | Op::Pad { .. } | Op::Slice { .. } | Op::Concat => return None,
                 };
                 Some((l.name.clone(), errs.into_iter().fold(0.0, f64::max)))
             })

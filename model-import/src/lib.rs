@@ -9,6 +9,7 @@ pub mod ir;
 pub mod npy;
 pub mod onnx;
 pub mod reference;
+pub mod split;
 pub mod tract_run;
 
 pub use error::{ImportError, Result};

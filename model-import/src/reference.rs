@@ -166,6 +166,11 @@ pub fn eval_layer(model: &QuantModel, layer: &Layer, values: &[Vec<i32>]) -> Vec
             y
         }
         Op::Reshape => x.clone(),
+        Op::Slice { start, end } => {
+            let plane: usize = x_info.shape[2..].iter().product();
+            x[start * plane..end * plane].to_vec()
+        }
+        Op::Concat => layer.inputs.iter().flat_map(|&t| values[t].iter().copied()).collect(),
     }
 }
 

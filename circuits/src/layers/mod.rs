@@ -23,6 +23,12 @@ pub fn of<'a>(node: &'a ir::Layer, model: &'a QuantModel) -> Box<dyn Layer + 'a>
         Op::GlobalAveragePool { .. } | Op::AveragePool { .. } => Box::new(pool::Pool::new(node, model)),
         Op::Pad { .. } => Box::new(pad::Pad::new(node, model)),
         Op::Reshape => Box::new(reshape::Reshape),
+        Op::Slice { start, end } => Box::new(reshape::Slice {
+            start: *start,
+            end: *end,
+            plane: model.tensors[node.inputs[0]].shape[2..].iter().product(),
+        }),
+        Op::Concat => Box::new(reshape::Concat),
     }
 }
 

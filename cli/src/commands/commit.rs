@@ -63,7 +63,8 @@ pub fn run(
             (None, None) => bail!("the weights commitment is salted: give --opening PROOF.opening.json (or --salt SEED)"),
         };
         let seeds = chain::Seeds { weights_seed: seed, ..chain::Seeds::fresh(None) };
-        let c = chain::model_weights_commitment(&m.model, &keys.manifest, &seeds)?;
+        let model = keys.manifest.prepare(&m.model)?;
+        let c = chain::model_weights_commitment(&model, &keys.manifest, &seeds)?;
         return Ok(CommitReport { kind: "weights".into(), commitment: fr_to_hex(&c) });
     }
     if keys.is_some() {

@@ -55,6 +55,8 @@ pub struct InspectReport {
     /// The budget the chain is planned for (GiB per segment, largest k).
     pub memory_budget_gib: f64,
     pub max_k: u32,
+    /// Layers split by output channels to fit the budget: (layer index at that point, parts).
+    pub splits: Vec<(usize, usize)>,
     pub segments: Vec<SegmentRow>,
     pub distinct_keys: usize,
     /// The largest segment's k; the rows of all segments.
@@ -83,6 +85,8 @@ fn op_name(op: &Op) -> String {
         Op::AveragePool { kernel, .. } => format!("AveragePool {}x{}", kernel[0], kernel[1]),
         Op::Pad { .. } => "Pad".into(),
         Op::Reshape => "Reshape".into(),
+        Op::Slice { start, end } => format!("Slice {start}..{end}"),
+        Op::Concat => "Concat".into(),
     }
 }
 
@@ -100,12 +104,14 @@ pub fn run(model: &Path, vis: Visibility, budget: &Budget, force: bool, ui: &Ui)
             params: QuantModel::layer_params(l),
         })
         .collect();
-    let (chain, key_of, distinct) = crate::commands::setup::plan_keys(&m.model, vis, budget)?;
+    let plan = crate::commands::setup::plan_keys(&m.model, vis, budget)?;
+    let (chain, key_of, distinct) = (&plan.chain, &plan.key_of, &plan.keys);
+    let q = &*plan.model;
     let largest = chain.iter().max_by_key(|p| p.memory()).expect("one segment");
     let s = &largest.stats;
     let segments: Vec<SegmentRow> = chain
         .iter()
-        .zip(&key_of)
+        .zip(key_of)
         .map(|(p, &key)| SegmentRow {
             start: p.segment.start,
             end: p.segment.end,
@@ -135,6 +141,7 @@ pub fn run(model: &Path, vis: Visibility, budget: &Budget, force: bool, ui: &Ui)
         hide: visibility::format(&vis),
         memory_budget_gib: gib(budget.memory).min(1e9),
         max_k: budget.max_k,
+        splits: plan.splits.clone(),
         segments,
         distinct_keys: distinct.len(),
         k: chain.iter().map(|p| p.shape.k).max().unwrap_or(0),

@@ -141,6 +141,7 @@ pub fn run(args: &ProveArgs, ui: &Ui) -> Result<ProveReport> {
         );
     }
     let inp = input::load(&args.input, &m.model, args.index, ui)?;
+    let model = man.prepare(&m.model)?;
     stage.finish();
     ui.say(format!("input: {}", inp.source));
     let todo: Vec<usize> = match args.segment {
@@ -151,7 +152,7 @@ pub fn run(args: &ProveArgs, ui: &Ui) -> Result<ProveReport> {
         .iter()
         .map(|&i| {
             let e = &man.segments[i];
-            stats_for_segment(&m.model, &e.segment(), &vis, man.keys[e.key].shape.clone()).prove_memory
+            stats_for_segment(&model, &e.segment(), &vis, man.keys[e.key].shape.clone()).prove_memory
         })
         .max()
         .unwrap_or(0);
@@ -159,13 +160,13 @@ pub fn run(args: &ProveArgs, ui: &Ui) -> Result<ProveReport> {
 
     // The one native execution: every tensor's values; each segment is proved from its slice.
     let stage = ui.stage("native run (integer reference)", 0);
-    let values = zkinfer_import::reference::run_all(&m.model, &inp.values)?;
+    let values = zkinfer_import::reference::run_all(&model, &inp.values)?;
     let (seeds, new_opening) = seeds(args, &vis, n)?;
-    let output = values[m.model.output].clone();
+    let output = values[model.output].clone();
     let public = PublicValues {
         weights_commitment: vis
             .hide_weights
-            .then(|| chain::model_weights_commitment(&m.model, man, &seeds).map(|c| fr_to_hex(&c)))
+            .then(|| chain::model_weights_commitment(&model, man, &seeds).map(|c| fr_to_hex(&c)))
             .transpose()?,
         input_commitment: vis.hide_input.then(|| commit::commit_tensor(&inp.values, seeds.input_salt).map(|c| fr_to_hex(&c))).transpose()?,
         input: (!vis.hide_input).then(|| inp.values.clone()),
@@ -198,7 +199,7 @@ pub fn run(args: &ProveArgs, ui: &Ui) -> Result<ProveReport> {
             loaded = Some((key, pk, params));
         }
         let (_, pk, params) = loaded.as_ref().expect("loaded above");
-        let circuit = chain::segment_circuit(&m.model, man, i, &values, vis, &seeds)?;
+        let circuit = chain::segment_circuit(&model, man, i, &values, vis, &seeds)?;
         let (instances, _) = circuit.instances_and_outputs()?;
         let ts = Instant::now();
         let title = if n > 1 { format!("prove segment {}/{n} ({})", i + 1, args.prover.label()) } else { format!("prove ({})", args.prover.label()) };

@@ -16,7 +16,7 @@ use zkinfer_backend::params::{check_ceremony_srs, dev_srs, keygen, read_srs, wri
 use halo2_proofs::poly::commitment::Params;
 use zkinfer_backend::Bn256;
 use zkinfer_circuits::plan::MAX_K;
-use zkinfer_circuits::segments::{plan_chain, Budget, Planned};
+use zkinfer_circuits::segments::{plan_model, Budget, Planned};
 use zkinfer_circuits::{ModelCircuit, Shape, Visibility};
 use zkinfer_import::QuantModel;
 
@@ -87,9 +87,20 @@ pub fn budget(memory_gib: Option<f64>, max_k: Option<u32>, segments: Option<usiz
     Ok(Budget { memory, max_k, min_segments })
 }
 
-/// Plans the chain and groups segments whose circuits are identical (one key each group).
-pub fn plan_keys(model: &Arc<QuantModel>, vis: Visibility, budget: &Budget) -> Result<(Vec<Planned>, Vec<usize>, Vec<(Shape, String)>)> {
-    let chain = plan_chain(model, &vis, budget)?;
+/// A model planned for setup: the model with its channel splits, the chain, each segment's key, the distinct keys.
+pub struct KeyPlan {
+    pub model: Arc<QuantModel>,
+    pub splits: Vec<(usize, usize)>,
+    pub chain: Vec<Planned>,
+    pub key_of: Vec<usize>,
+    pub keys: Vec<(Shape, String)>,
+}
+
+/// Plans the chain (splitting layers too large alone) and groups segments whose circuits are identical (one key
+/// each group).
+pub fn plan_keys(model: &QuantModel, vis: Visibility, budget: &Budget) -> Result<KeyPlan> {
+    let plan = plan_model(model, &vis, budget)?;
+    let (model, chain) = (Arc::new(plan.model), plan.chain);
     let mut keys: Vec<(Shape, String)> = Vec::new();
     let mut key_of = Vec::with_capacity(chain.len());
     for p in &chain {
@@ -103,7 +114,7 @@ pub fn plan_keys(model: &Arc<QuantModel>, vis: Visibility, budget: &Budget) -> R
         };
         key_of.push(k);
     }
-    Ok((chain, key_of, keys))
+    Ok(KeyPlan { model, splits: plan.splits, chain, key_of, keys })
 }
 
 pub fn run(args: &SetupArgs, ui: &Ui) -> Result<SetupReport> {
@@ -130,8 +141,11 @@ pub fn run(args: &SetupArgs, ui: &Ui) -> Result<SetupReport> {
     stage.finish();
     let vis = args.vis;
     let stage = ui.stage("plan segments", 0);
-    let (chain, key_of, distinct) = plan_keys(&m.model, vis, &budget)?;
+    let KeyPlan { model, splits, chain, key_of, keys: distinct } = plan_keys(&m.model, vis, &budget)?;
     stage.finish();
+    if !splits.is_empty() {
+        ui.say(format!("split by output channels to fit the budget: {}", splits.iter().map(|(i, p)| format!("layer {i} into {p}")).collect::<Vec<_>>().join(", ")));
+    }
     let peak = chain.iter().map(|p| p.memory()).max().unwrap_or(0);
     ui.say(format!(
         "chain: {} segment(s), {} distinct circuit(s), k {}, {} rows in all; est. peak memory per segment {:.1} GiB",
@@ -183,7 +197,7 @@ pub fn run(args: &SetupArgs, ui: &Ui) -> Result<SetupReport> {
         let title = format!("keygen {}/{} (k = {})", n + 1, distinct.len(), shape.k);
         let stage = ui.stage(&title, KEYGEN_STEPS.len() as u64);
         stage.message(KEYGEN_STEPS[0]);
-        let circuit = ModelCircuit::for_keygen(m.model.clone(), chain[seg].segment.clone(), vis, shape.clone())?;
+        let circuit = ModelCircuit::for_keygen(model.clone(), chain[seg].segment.clone(), vis, shape.clone())?;
         let mut p = params.clone();
         if shape.k < srs_k {
             p.downsize(shape.k);
@@ -212,7 +226,7 @@ pub fn run(args: &SetupArgs, ui: &Ui) -> Result<SetupReport> {
     }
     let out = m.model.output_info();
     let (digest_of, digest) = chain::model_digest(&m.model, &m.blake2b, &vis);
-    let names = |ts: &[usize]| ts.iter().map(|&t| m.model.tensors[t].name.clone()).collect::<Vec<_>>();
+    let names = |ts: &[usize]| ts.iter().map(|&t| model.tensors[t].name.clone()).collect::<Vec<_>>();
     let segments = chain
         .iter()
         .zip(&key_of)
@@ -244,6 +258,7 @@ pub fn run(args: &SetupArgs, ui: &Ui) -> Result<SetupReport> {
         hide: visibility::format(&vis),
         memory_gib: gib(budget.memory).min(1e9),
         max_k: budget.max_k,
+        splits,
         segments,
         keys: key_entries,
         srs_k,
