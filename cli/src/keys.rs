@@ -107,6 +107,7 @@ pub struct Manifest {
     pub max_k: u32,
     /// Layers split by output channels before chaining, in order: (layer index at that point, parts). Every
     /// command applies them to the imported model (`zkinfer_import::split::apply`).
+    #[serde(default)]
     pub splits: Vec<(usize, usize)>,
     pub segments: Vec<SegmentEntry>,
     pub keys: Vec<KeyEntry>,

@@ -162,18 +162,39 @@ pub fn run(args: &SetupArgs, ui: &Ui) -> Result<SetupReport> {
     let srs_k = distinct.iter().map(|(s, _)| s.k).max().expect("one key");
 
     let stage = ui.stage("SRS", 0);
-    let (params, srs_desc) = match &args.srs {
-        SrsSource::File(p) => (read_ceremony_srs(p, srs_k)?, p.display().to_string()),
+    // One SRS per distinct k, all from one secret. A dev SRS is generated at each k from the same seed (the secret
+    // is the rng's first draw): cutting a bigger one down would recompute its Lagrange points with an FFT over G1,
+    // minutes per k. A ceremony file is cut down (that FFT is the price of not knowing the secret).
+    let mut ks: Vec<u32> = distinct.iter().map(|(s, _)| s.k).collect();
+    ks.sort_unstable_by(|a, b| b.cmp(a));
+    ks.dedup();
+    let (srs_per_k, srs_desc): (Vec<(u32, ParamsKZG<Bn256>)>, String) = match &args.srs {
+        SrsSource::File(p) => {
+            let mut cut = read_ceremony_srs(p, srs_k)?;
+            let mut out = Vec::new();
+            for &k in &ks {
+                if k < cut.k() {
+                    cut.downsize(k);
+                }
+                out.push((k, cut.clone()));
+            }
+            (out, p.display().to_string())
+        }
         SrsSource::Dev(seed) => {
             ui.warn("DEV SRS: generated locally with known randomness — INSECURE, whoever ran setup can forge proofs; \
                      use --srs with a ceremony file for anything real");
-            let rng = match seed {
+            let mut seed_bytes = [0u8; 32];
+            if seed.is_none() {
+                rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut seed_bytes);
+            }
+            let rng = || match seed {
                 Some(s) => ChaCha20Rng::seed_from_u64(*s),
-                None => ChaCha20Rng::from_entropy(),
+                None => ChaCha20Rng::from_seed(seed_bytes),
             };
-            (dev_srs(srs_k, rng), "dev (INSECURE: generated locally)".to_string())
+            (ks.iter().map(|&k| (k, dev_srs(k, rng()))).collect(), "dev (INSECURE: generated locally)".to_string())
         }
     };
+    let srs_of = |k: u32| &srs_per_k.iter().find(|(kk, _)| *kk == k).expect("an SRS per key k").1;
     stage.finish();
 
     let staged = atomic::StagedDir::new(&args.out)?;
@@ -198,12 +219,8 @@ pub fn run(args: &SetupArgs, ui: &Ui) -> Result<SetupReport> {
         let stage = ui.stage(&title, KEYGEN_STEPS.len() as u64);
         stage.message(KEYGEN_STEPS[0]);
         let circuit = ModelCircuit::for_keygen(model.clone(), chain[seg].segment.clone(), vis, shape.clone())?;
-        let mut p = params.clone();
-        if shape.k < srs_k {
-            p.downsize(shape.k);
-        }
         let mut next = 1;
-        let pk = keygen(&p, &circuit, &mut |done| {
+        let pk = keygen(srs_of(shape.k), &circuit, &mut |done| {
             stage.step(done, KEYGEN_STEPS.get(next).copied().unwrap_or(""));
             next += 1;
         })?;
@@ -213,16 +230,8 @@ pub fn run(args: &SetupArgs, ui: &Ui) -> Result<SetupReport> {
         key_entries.push(KeyEntry { k: shape.k, shape: shape.clone(), circuit_digest: digest.clone(), keygen_s: t.elapsed().as_secs_f64() });
     }
     let stage = ui.stage("write keys", 0);
-    // The SRS cut to each key's k, largest first (each cut from the previous).
-    let mut ks: Vec<u32> = distinct.iter().map(|(s, _)| s.k).collect();
-    ks.sort_unstable_by(|a, b| b.cmp(a));
-    ks.dedup();
-    let mut cut = params;
-    for k in ks {
-        if k < cut.k() {
-            cut.downsize(k);
-        }
-        files.insert(keys::srs_file(k), write(&keys::srs_file(k), &|w| write_srs(&cut, w))?);
+    for (k, p) in &srs_per_k {
+        files.insert(keys::srs_file(*k), write(&keys::srs_file(*k), &|w| write_srs(p, w))?);
     }
     let out = m.model.output_info();
     let (digest_of, digest) = chain::model_digest(&m.model, &m.blake2b, &vis);
