@@ -165,7 +165,11 @@ enum Command {
         dir: Option<PathBuf>,
     },
     /// Setup, prove and verify bundled configs with halo2-axiom's stock prover and zkinfer's prover on each engine,
-    /// in one run: markdown table on stdout, JSON with --out (or --json).
+    /// in one run: markdown table on stdout, JSON with --out (or --json). A model config is proved as a chain of
+    /// segment proofs planned within --memory (as `setup`): one dev SRS, keygen once per distinct segment circuit
+    /// (one proving key in memory at a time), every segment proved per prover and checked by the stock verifier, the
+    /// whole chain verified with one pairing; times, rows and proof bytes are sums over the segments. A model is
+    /// skipped only when a single layer does not fit the budget. --segments N forces a chain (e.g. digits in 3).
     Bench {
         /// Configs, comma-separated or repeated: digits, mobilenet-0.35-96, mobilenet-0.5-224, mobilenet-0.75-192,
         /// mobilenets, synthetic (k = 12..20), synthetic-K, all.
@@ -183,12 +187,16 @@ enum Command {
         /// Write the full report as JSON to this file.
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Run configs whose memory estimate exceeds this machine's.
+        /// Run configs whose memory estimate (a synthetic circuit, or a model's largest segment) exceeds this
+        /// machine's.
         #[arg(long)]
         force: bool,
-        /// Seed of the dev SRS and the provers' randomness.
+        /// Seed of the dev SRS, the chain's salts and the provers' randomness.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        // How model configs are cut into segments (a synthetic config is always one circuit).
+        #[command(flatten)]
+        budget: BudgetArgs,
     },
     /// Show the proving engines this build and machine can use.
     Engines,
@@ -399,8 +407,19 @@ fn run(command: Command, ui: &Ui) -> Result<()> {
                 );
             })
         }
-        Command::Bench { config, provers, hide, reps, out, force, seed } => {
-            let args = bench::BenchArgs { configs: config, provers, hide: visibility::parse(&hide)?, reps, out, force, seed };
+        Command::Bench { config, provers, hide, reps, out, force, seed, budget } => {
+            let args = bench::BenchArgs {
+                configs: config,
+                provers,
+                hide: visibility::parse(&hide)?,
+                reps,
+                out,
+                force,
+                seed,
+                memory_gib: budget.memory,
+                max_k: budget.max_k,
+                segments: budget.segments,
+            };
             let r = bench::run(&args, ui)?;
             emit(ui, &r, |r| print!("{}", bench::markdown(r)))?;
             if r.failed() {

@@ -1,19 +1,24 @@
 //! What `zkinfer bench` measures: the bundled model configs (ONNX file + a batch of inputs, compiled into the
 //! binary), the synthetic sweep of byte dot-product circuits filling 2^k rows, and turning `--config` names into
-//! circuits ready to prove — or into a skip when their memory estimate does not fit this machine.
+//! chains of segment circuits ready to prove — or into a skip, before any heavy work, when a model has a layer that
+//! alone does not fit the memory budget (or a circuit's estimate does not fit this machine).
 
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::{bail, Result};
+use halo2_proofs::halo2curves::ff::PrimeField;
 use halo2_proofs::plonk::{Circuit, ConstraintSystem};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use zkinfer_testkit::DotProductCircuit;
 use zkinfer_backend::Fr;
-use zkinfer_circuits::stats::stats_for_shape;
-use zkinfer_circuits::{plan, ModelCircuit, Visibility};
+use zkinfer_circuits::segments::Budget;
+use zkinfer_circuits::{ModelCircuit, Visibility};
 
 use super::report::ConfigReport;
+use crate::chain::Seeds;
+use crate::commands::setup::plan_keys;
 use crate::model_file::{self, gib};
 use crate::ui::Ui;
 use crate::{input, visibility};
@@ -57,13 +62,33 @@ pub enum Planned {
     Synthetic(u32),
 }
 
-/// One circuit ready to benchmark.
+/// One config ready to benchmark: a chain of segment circuits grouped by key (a single circuit is a chain of one).
 pub struct Case<C> {
     /// Filled in as the case runs.
     pub report: ConfigReport,
+    /// One per distinct segment circuit, in keygen order; every segment belongs to exactly one.
+    pub keys: Vec<KeyCase<C>>,
+}
+
+/// A distinct segment circuit: its keygen circuit and the segments proved with its key.
+pub struct KeyCase<C> {
+    pub k: u32,
     pub keygen_circuit: C,
+    pub segments: Vec<SegmentCase<C>>,
+}
+
+/// One segment of the chain: its position, its circuit with the witness and its instance column.
+pub struct SegmentCase<C> {
+    pub index: usize,
     pub circuit: C,
     pub instances: Vec<Fr>,
+}
+
+impl<C> Case<C> {
+    /// Segments in the chain.
+    pub fn segments(&self) -> usize {
+        self.keys.iter().map(|k| k.segments.len()).sum()
+    }
 }
 
 pub enum Prepared<C> {
@@ -96,9 +121,20 @@ pub fn parse_configs(names: &[String]) -> Result<Vec<Planned>> {
     Ok(out)
 }
 
+/// The chain's salts and seeds, fixed from `--seed`: a benchmark needs no secrecy, and fixed values make runs
+/// comparable.
+fn fixed_seeds(seed: u64) -> Seeds {
+    let f = |n: u64| Fr::from_u128(((seed as u128) << 8) | n as u128);
+    Seeds { input_salt: f(1), output_salt: f(2), weights_seed: f(3), link_seed: f(4) }
+}
+
+/// A model config planned as a chain within `budget`: skipped (before the reference run and any witness) when a
+/// layer alone does not fit it, or when the largest segment's estimate exceeds this machine's memory (unless
+/// `force`).
 pub fn model_case(
     fx: &Fixture,
     vis: Visibility,
+    budget: &Budget,
     seed: u64,
     force: bool,
     dir: &Path,
@@ -109,27 +145,62 @@ pub fn model_case(
     std::fs::write(&onnx, fx.onnx)?;
     std::fs::write(&inputs, fx.inputs)?;
     let m = model_file::load(&onnx)?;
-    let shape = plan::plan(&m.model, &vis)?;
-    let stats = stats_for_shape(&m.model, &vis, shape.clone());
-    let mut cs = ConstraintSystem::default();
-    let _ = zkinfer_circuits::model::configure(&mut cs, shape.clone());
-    let description = format!("{}, hide {}, {} rows used", fx.title, visibility::format(&vis), stats.rows);
-    // Checked before the reference run and the witness, which are heavy for the big models.
-    let mut report = ConfigReport::new(fx.name, &description, stats.k, &cs);
+    let skip = |why: String| {
+        let description = format!("{}, hide {}", fx.title, visibility::format(&vis));
+        Ok(Prepared::Skip(ConfigReport { config: fx.name.into(), description, skipped: Some(why), ..ConfigReport::default() }))
+    };
+    let (chain, key_of, distinct) = match plan_keys(&m.model, vis, budget) {
+        Ok(x) => x,
+        Err(e) => return skip(format!("cannot cut into segments within the budget: {e:#}")),
+    };
+    let rows = chain.iter().map(|p| p.stats.rows).sum::<usize>();
+    let max = |f: fn(&zkinfer_circuits::segments::Planned) -> u64| chain.iter().map(f).max().unwrap_or(0);
+    let mut report = ConfigReport {
+        config: fx.name.into(),
+        description: format!(
+            "{}, hide {}, {rows} rows in {} segment(s)",
+            fx.title,
+            visibility::format(&vis),
+            chain.len()
+        ),
+        k: distinct.iter().map(|(s, _)| s.k).max(),
+        segments: chain.len(),
+        distinct_keys: distinct.len(),
+        segment_k: chain.iter().map(|p| p.shape.k).collect(),
+        rows: Some(rows),
+        advice_columns: chain.iter().map(|p| p.stats.advice_columns).max().unwrap_or(0),
+        fixed_columns: chain.iter().map(|p| p.stats.fixed_columns).max().unwrap_or(0),
+        lookups: chain.iter().map(|p| p.stats.lookups).max().unwrap_or(0),
+        est_prove_bytes: max(|p| p.stats.prove_memory),
+        est_setup_bytes: max(|p| p.stats.setup_memory),
+        ..ConfigReport::default()
+    };
+    // Checked before the reference run and the witnesses, which are heavy for the big models.
     if let Some(why) = memory_skip(&report, force) {
         report.skipped = Some(why);
         return Ok(Prepared::Skip(report));
     }
     let inp = input::load(&inputs, &m.model, Some(0), ui)?;
-    let zero = vec![0i32; inp.values.len()];
-    let keygen_circuit = ModelCircuit::with_shape(m.model.clone(), zero, vis, shape.clone())?;
-    let mut circuit = ModelCircuit::with_shape(m.model.clone(), inp.values, vis, shape.clone())?;
-    // Fixed salts: a benchmark needs no secrecy, and fixed values make runs comparable.
-    circuit.salts.inputs[0] = Fr::from(seed.wrapping_add(1));
-    circuit.salts.outputs[0] = Fr::from(seed.wrapping_add(2));
-    circuit.salts.weights = Fr::from(seed.wrapping_add(3));
-    let (instances, _) = circuit.instances_and_output()?;
-    Ok(Prepared::Run(Case { report, keygen_circuit, circuit, instances }))
+    // The one native run: every tensor's values; each segment is proved from its slice.
+    let values = zkinfer_import::reference::run_all(&m.model, &inp.values)?;
+    let seeds = fixed_seeds(seed);
+    let model: &Arc<_> = &m.model;
+    let mut keys = Vec::with_capacity(distinct.len());
+    for (n, (shape, _)) in distinct.iter().enumerate() {
+        let first = key_of.iter().position(|&k| k == n).expect("every key has a segment");
+        let keygen_circuit = ModelCircuit::for_keygen(model.clone(), chain[first].segment.clone(), vis, shape.clone())?;
+        let mut segments = Vec::new();
+        for (index, p) in chain.iter().enumerate().filter(|(i, _)| key_of[*i] == n) {
+            let seg = p.segment.clone();
+            let entering = seg.inputs.iter().map(|&t| values[t].clone()).collect();
+            let mut circuit = ModelCircuit::segment(model.clone(), seg.clone(), entering, vis, shape.clone())?;
+            circuit.salts = seeds.salts(model, index, &seg);
+            let (instances, _) = circuit.instances_and_outputs()?;
+            segments.push(SegmentCase { index, circuit, instances });
+        }
+        keys.push(KeyCase { k: shape.k, keygen_circuit, segments });
+    }
+    Ok(Prepared::Run(Case { report, keys }))
 }
 
 pub fn synthetic_case(k: u32, seed: u64, force: bool) -> Prepared<DotProductCircuit> {
@@ -139,16 +210,24 @@ pub fn synthetic_case(k: u32, seed: u64, force: bool) -> Prepared<DotProductCirc
     let circuit = DotProductCircuit::random(len, &mut ChaCha20Rng::seed_from_u64(seed ^ k as u64));
     let mut cs = ConstraintSystem::default();
     let _ = DotProductCircuit::configure(&mut cs);
-    let mut report =
-        ConfigReport::new(&format!("synthetic-{k}"), &format!("byte dot product of {len} pairs with a range lookup"), k, &cs);
+    // Rows: the constant accumulator and one per product.
+    let mut report = ConfigReport::new(
+        &format!("synthetic-{k}"),
+        &format!("byte dot product of {len} pairs with a range lookup"),
+        k,
+        len + 1,
+        &cs,
+    );
     if let Some(why) = memory_skip(&report, force) {
         report.skipped = Some(why);
         return Prepared::Skip(report);
     }
-    Prepared::Run(Case { report, keygen_circuit: circuit.without_witnesses(), instances: vec![circuit.output()], circuit })
+    let segment = SegmentCase { index: 0, instances: vec![circuit.output()], circuit: circuit.clone() };
+    Prepared::Run(Case { report, keys: vec![KeyCase { k, keygen_circuit: circuit.without_witnesses(), segments: vec![segment] }] })
 }
 
-/// Why a config must be skipped on this machine (its memory estimate does not fit), unless `force`.
+/// Why a config must be skipped on this machine (its, or its largest segment's, memory estimate does not fit),
+/// unless `force`.
 fn memory_skip(r: &ConfigReport, force: bool) -> Option<String> {
     let have = model_file::machine_memory()?;
     (r.est_prove_bytes.max(r.est_setup_bytes) > have && !force).then(|| {

@@ -4,8 +4,15 @@
 //! prove s, verify ms, proof bytes, peak RSS per phase, GPU memory and the ratios to stock, as a markdown table on
 //! stdout and as JSON (`--out FILE`, or `--json`).
 //!
-//! A config whose estimated memory does not fit this machine is skipped with the reason before any heavy work. Every
-//! proof is checked with the stock verifier; one that fails makes the command exit non-zero.
+//! A model config is a chain of segment circuits planned within the memory budget (`--memory`, default 60% of this
+//! machine's, as `setup`; `--segments N` forces at least N) — one code path: a model that fits one circuit is a
+//! chain of one, and so is a synthetic config. Per config: one dev SRS at the largest k, then per distinct segment
+//! circuit its keygen and every column's proofs of the segments sharing that key before the key is dropped (one
+//! proving key in memory at a time); finally per column the whole chain verified with one pairing.
+//!
+//! A model with a layer that alone does not fit the budget, or a circuit (largest segment) whose estimated memory
+//! does not fit this machine, is skipped with the reason before any heavy work. Every proof is checked with the
+//! stock verifier, every chain with `verify_bundle`; one that fails makes the command exit non-zero.
 //!
 //! [`fixtures`]: the configs and their circuits; [`runner`]: setup, prove and verify per column; [`report`]: JSON
 //! and markdown.
@@ -24,6 +31,7 @@ use zkinfer_backend::{select_engine, EngineKind};
 use zkinfer_circuits::Visibility;
 
 use crate::atomic::{self, TempDir};
+use crate::commands::setup;
 use crate::model_file::{self, gib};
 use crate::ui::Ui;
 use crate::visibility;
@@ -98,6 +106,12 @@ pub struct BenchArgs {
     pub out: Option<PathBuf>,
     pub force: bool,
     pub seed: u64,
+    /// GiB each model segment's setup and proving may use (default: 60% of this machine's memory, as `setup`).
+    pub memory_gib: Option<f64>,
+    /// Largest k of a model segment.
+    pub max_k: Option<u32>,
+    /// Cut every model into at least this many segments.
+    pub segments: Option<usize>,
 }
 
 pub fn run(args: &BenchArgs, ui: &Ui) -> Result<BenchReport> {
@@ -108,6 +122,7 @@ pub fn run(args: &BenchArgs, ui: &Ui) -> Result<BenchReport> {
         bail!("--provers lists no prover (expected stock, cpu, cuda)");
     }
     let planned = parse_configs(&args.configs)?;
+    let budget = setup::budget(args.memory_gib, args.max_k, args.segments)?;
     if let Some(out) = &args.out {
         if out.is_dir() {
             bail!("--out {} is a directory; give the JSON file's path", out.display());
@@ -143,7 +158,7 @@ pub fn run(args: &BenchArgs, ui: &Ui) -> Result<BenchReport> {
     let mut configs = Vec::new();
     for plan in planned {
         let report = match plan {
-            Planned::Model(fx) => match model_case(fx, args.hide, args.seed, args.force, &dir.0, ui) {
+            Planned::Model(fx) => match model_case(fx, args.hide, &budget, args.seed, args.force, &dir.0, ui) {
                 Ok(Prepared::Run(case)) => run_case(case, args, &engines, ui),
                 Ok(Prepared::Skip(report)) => report,
                 Err(e) => ConfigReport {
@@ -170,6 +185,9 @@ pub fn run(args: &BenchArgs, ui: &Ui) -> Result<BenchReport> {
         machine,
         hide: visibility::format(&args.hide),
         reps: args.reps,
+        memory_budget_bytes: budget.memory,
+        max_k: budget.max_k,
+        min_segments: budget.min_segments,
         configs,
     };
     if let Some(out) = &args.out {

@@ -1,20 +1,27 @@
-//! Running one bench config: one setup (dev SRS + keygen) shared by every column, then per column the SRS loaded
-//! into its engine, `--reps` proofs (median time), five runs of the stock verifier, peak RSS and GPU memory, and
-//! finally each column's ratios to the stock prover's, measured in the same process.
+//! Running one bench config, a chain of segment circuits (one segment for a synthetic config or a model that fits
+//! one circuit): one dev SRS at the largest k, cut to every key's k; then per distinct segment circuit its keygen
+//! and, per column, the SRS loaded into the column's engine and `--reps` proofs of every segment with that key, each
+//! checked by the stock verifier — before the key is dropped, so only one proving key is ever in memory. Finally
+//! each column's whole chain is verified with one pairing (`verify_bundle`, five runs), and each column's ratios to
+//! the stock prover's, measured in the same process.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
-use halo2_proofs::plonk::Circuit;
+use anyhow::Context;
+use halo2_proofs::plonk::{Circuit, ProvingKey, VerifyingKey};
+use halo2_proofs::poly::commitment::Params;
+use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
+use zkinfer_backend::bundle::{verify_bundle, BundleItem};
 use zkinfer_backend::params::{self, EngineParams};
 use zkinfer_backend::provers::{Prover, ProverParams};
 use zkinfer_backend::stock::verify_stock;
-use zkinfer_backend::{Engine, EngineKind, Fr};
+use zkinfer_backend::{Bn256, Engine, EngineKind, Fr, G1Affine};
 
-use super::fixtures::Case;
+use super::fixtures::{Case, KeyCase};
 use super::report::{ConfigReport, ProverRun};
 use super::{BenchArgs, Column};
 use crate::model_file::gib;
@@ -52,113 +59,152 @@ fn rep_suffix(rep: usize, reps: usize) -> String {
     }
 }
 
+fn max_opt(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    a.max(b)
+}
+
+/// One column's progress through the chain.
+struct ColumnState {
+    column: Column,
+    run: ProverRun,
+    engine: Option<Arc<dyn Engine>>,
+    /// Per segment (chain order): the proof of the last rep, and the median prove time.
+    proofs: Vec<Vec<u8>>,
+    segment_s: Vec<f64>,
+}
+
+/// The dev SRS at the largest of `ks`, and its cuts to every other k (`downsize`, each from the next larger).
+fn srs_cuts(ks: &[u32], seed: u64) -> BTreeMap<u32, ParamsKZG<Bn256>> {
+    let mut ks = ks.to_vec();
+    ks.sort_unstable_by(|a, b| b.cmp(a));
+    ks.dedup();
+    let mut cuts = BTreeMap::new();
+    let mut cur = params::dev_srs(ks[0], ChaCha20Rng::seed_from_u64(seed));
+    for &k in &ks[1..] {
+        let mut next = cur.clone();
+        next.downsize(k);
+        cuts.insert(cur.k(), cur);
+        cur = next;
+    }
+    cuts.insert(cur.k(), cur);
+    cuts
+}
+
 /// Runs a case whose memory estimate was checked when it was prepared.
 pub fn run_case<C: Circuit<Fr> + Clone>(case: Case<C>, args: &BenchArgs, engines: &Engines, ui: &Ui) -> ConfigReport {
+    let n = case.segments();
     let mut report = case.report;
     let name = report.config.clone();
-    let k = report.k.unwrap_or_default();
+    let nkeys = case.keys.len();
+    let srs_k = case.keys.iter().map(|k| k.k).max().unwrap_or_default();
     ui.say(format!(
-        "{name}: {} (k = {k}, {} advice + {} fixed columns, {} lookups; est. prove memory {:.1} GiB)",
+        "{name}: {} (k = {}, {} segment(s), {} distinct circuit(s); up to {} advice + {} fixed columns, {} lookups; \
+         est. prove memory {:.1} GiB per segment)",
         report.description,
+        report.segment_k.iter().map(u32::to_string).collect::<Vec<_>>().join(","),
+        n,
+        nkeys,
         report.advice_columns,
         report.fixed_columns,
         report.lookups,
         gib(report.est_prove_bytes)
     ));
-    let setup = (|| -> Result<_> {
-        peak_memory::reset();
-        let stage = ui.stage(&format!("{}: dev SRS (k = {k})", name), 0);
-        let params = params::dev_srs(k, ChaCha20Rng::seed_from_u64(args.seed));
-        report.srs_s = Some(stage.finish());
-        let stage = ui.stage(&format!("{}: keygen", name), 0);
-        let pk = params::keygen(&params, &case.keygen_circuit, &mut |_| {})?;
-        report.keygen_s = Some(stage.finish());
-        report.setup_peak_rss = peak_memory::peak();
-        Ok((params, pk))
-    })();
-    let (params, pk) = match setup {
-        Ok(x) => x,
-        Err(e) => {
-            report.skipped = Some(format!("setup failed: {e:#}"));
-            return report;
-        }
-    };
-    let instances: &[&[Fr]] = &[&case.instances];
-    for &column in &args.provers {
-        let mut run = match engines.get(column) {
-            Some(Err(why)) => {
-                report.runs.push(ProverRun::new(column, format!("skipped: {why}")));
-                continue;
+    peak_memory::reset();
+    let stage = ui.stage(&format!("{name}: dev SRS (k = {srs_k})"), 0);
+    let ks: Vec<u32> = case.keys.iter().map(|k| k.k).collect();
+    let cuts = srs_cuts(&ks, args.seed);
+    let srs_s = stage.finish();
+    report.srs_s = Some(srs_s);
+    report.setup_peak_rss = peak_memory::peak();
+
+    let mut columns: Vec<ColumnState> = args
+        .provers
+        .iter()
+        .map(|&column| {
+            let mut run = match engines.get(column) {
+                Some(Err(why)) => ProverRun::new(column, format!("skipped: {why}")),
+                _ => ProverRun::new(column, "ok".into()),
+            };
+            let engine = engines.get(column).and_then(|e| e.as_ref().ok()).cloned();
+            if run.status == "ok" {
+                run.engine =
+                    Some(engine.as_ref().map_or_else(|| "halo2-axiom's own MSM/FFT (CPU)".to_string(), |e| e.describe()));
+                run.prove_s_each = vec![0.0; args.reps];
             }
-            _ => ProverRun::new(column, "ok".into()),
+            ColumnState { column, run, engine, proofs: vec![Vec::new(); n], segment_s: vec![0.0; n] }
+        })
+        .collect();
+
+    // Per distinct circuit: keygen, every column's proofs of its segments, then the key is dropped.
+    let mut vks: Vec<VerifyingKey<G1Affine>> = Vec::with_capacity(nkeys);
+    let mut keygen_s = 0.0;
+    for (kn, key) in case.keys.iter().enumerate() {
+        let params = &cuts[&key.k];
+        peak_memory::reset();
+        let what = if nkeys > 1 { format!("keygen {}/{nkeys} (k = {})", kn + 1, key.k) } else { "keygen".into() };
+        let stage = ui.stage(&format!("{name}: {what}"), 0);
+        let pk = match params::keygen(params, &key.keygen_circuit, &mut |_| {}) {
+            Ok(pk) => pk,
+            Err(e) => {
+                report.skipped = Some(format!("setup failed ({what}): {e:#}"));
+                report.runs.clear();
+                return report;
+            }
         };
-        let engine = engines.get(column).and_then(|e| e.as_ref().ok()).cloned();
-        run.engine = Some(engine.as_ref().map_or_else(|| "halo2-axiom's own MSM/FFT (CPU)".to_string(), |e| e.describe()));
-        peak_memory::reset();
-        if let Some(e) = &engine {
-            e.reset_device_memory_peak();
-        }
-        let result = (|| -> Result<Vec<u8>> {
-            let eparams = match &engine {
-                Some(e) => {
-                    let t = Instant::now();
-                    let ep = EngineParams::new(params.clone(), e.clone()).context("loading the SRS into the engine")?;
-                    run.load_bases_s = Some(t.elapsed().as_secs_f64());
-                    Some(ep)
-                }
-                None => None,
-            };
-            let on: ProverParams = match &eparams {
-                Some(ep) => ep.into(),
-                None => (&params).into(),
-            };
-            let what = match column.prover() {
-                Prover::Zkinfer => "zkinfer prover",
-                Prover::Stock => "stock create_proof",
-            };
-            let mut proof = Vec::new();
-            for rep in 0..args.reps {
-                let mut rng = ChaCha20Rng::seed_from_u64(args.seed.wrapping_add(100 + rep as u64));
-                let title = format!("{}: prove ({}){}", name, column.label(), rep_suffix(rep, args.reps));
-                let t = Instant::now();
-                let proved = prove_staged(ui, &title, column.prover(), on, &pk, &case.circuit, instances, &mut rng)
-                    .context(what)?;
-                if proved.stats.is_some() {
-                    run.phases = phase_seconds(&proved);
-                }
-                proof = proved.proof;
-                run.prove_s_each.push(t.elapsed().as_secs_f64());
-            }
-            run.gpu_memory = engine.as_ref().and_then(|e| e.device_memory_peak());
-            Ok(proof)
-        })();
-        run.peak_rss = peak_memory::peak();
-        match result {
-            Err(e) => run.status = format!("failed: {e:#}"),
-            Ok(proof) => {
-                run.prove_s = Some(median(&run.prove_s_each));
-                run.proof_bytes = Some(proof.len());
-                let stage = ui.stage(&format!("{}: verify ({})", name, column.label()), 0);
-                let mut times = Vec::new();
-                for _ in 0..5 {
-                    let t = Instant::now();
-                    if let Err(e) = verify_stock(&params, pk.get_vk(), instances, &proof) {
-                        run.status = format!("rejected: the stock verifier refused the proof: {e:?}");
-                        break;
-                    }
-                    times.push(t.elapsed().as_secs_f64() * 1e3);
-                }
-                stage.finish();
-                if !times.is_empty() && run.status == "ok" {
-                    run.verify_ms = Some(median(&times));
-                }
+        keygen_s += stage.finish();
+        report.setup_peak_rss = max_opt(report.setup_peak_rss, peak_memory::peak());
+        for col in columns.iter_mut().filter(|c| c.run.status == "ok") {
+            prove_key(col, &pk, params, key, n, args, ui, &name);
+            if col.run.status != "ok" {
+                ui.warn(format!("{}: {}: {}", name, col.column.label(), col.run.status));
             }
         }
-        if run.status != "ok" {
-            ui.warn(format!("{}: {}: {}", name, column.label(), run.status));
-        }
-        report.runs.push(run);
+        vks.push(pk.get_vk().clone());
+        drop(pk);
     }
+    report.keygen_s = Some(keygen_s);
+    report.setup_s = Some(srs_s + keygen_s);
+
+    // The whole chain per column: every segment proof, one final pairing.
+    let mut seg_key = vec![0; n];
+    let mut seg_instances: Vec<&[Fr]> = vec![&[]; n];
+    for (kn, key) in case.keys.iter().enumerate() {
+        for s in &key.segments {
+            seg_key[s.index] = kn;
+            seg_instances[s.index] = &s.instances;
+        }
+    }
+    for col in columns.iter_mut().filter(|c| c.run.status == "ok") {
+        let items: Vec<BundleItem> = (0..n)
+            .map(|i| {
+                let key = seg_key[i];
+                BundleItem { params: &cuts[&case.keys[key].k], vk: &vks[key], instances: seg_instances[i], proof: &col.proofs[i] }
+            })
+            .collect();
+        let stage = ui.stage(&format!("{}: verify the chain ({})", name, col.column.label()), 0);
+        let mut times = Vec::new();
+        for _ in 0..5 {
+            let t = Instant::now();
+            match verify_bundle(&items) {
+                Ok(stats) => col.run.pairings = Some(stats.pairings),
+                Err(e) => {
+                    col.run.status = format!("rejected: the chain does not verify: {e}");
+                    break;
+                }
+            }
+            times.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+        stage.finish();
+        if col.run.status == "ok" {
+            col.run.verify_ms = Some(median(&times));
+            col.run.prove_s = Some(median(&col.run.prove_s_each));
+            col.run.segment_prove_s = col.segment_s.clone();
+            col.run.proof_bytes = Some(col.proofs.iter().map(Vec::len).sum());
+        } else {
+            ui.warn(format!("{}: {}: {}", name, col.column.label(), col.run.status));
+        }
+    }
+    report.runs = columns.into_iter().map(|c| c.run).collect();
     // Ratios to the stock prover of the same config, same process.
     let stock = report.runs.iter().find(|r| r.prover == Column::STOCK && r.status == "ok").map(|r| (r.prove_s, r.peak_rss));
     if let Some((Some(stock_s), stock_rss)) = stock {
@@ -171,4 +217,84 @@ pub fn run_case<C: Circuit<Fr> + Clone>(case: Case<C>, args: &BenchArgs, engines
         }
     }
     report
+}
+
+/// One column proves every segment of `key` (`--reps` times each), checking each last proof with the stock verifier.
+/// Sets the column's status on failure; peak RSS and GPU memory are the maxima over the keys.
+#[allow(clippy::too_many_arguments)]
+fn prove_key<C: Circuit<Fr> + Clone>(
+    col: &mut ColumnState,
+    pk: &ProvingKey<G1Affine>,
+    params: &ParamsKZG<Bn256>,
+    key: &KeyCase<C>,
+    n: usize,
+    args: &BenchArgs,
+    ui: &Ui,
+    name: &str,
+) {
+    peak_memory::reset();
+    if let Some(e) = &col.engine {
+        e.reset_device_memory_peak();
+    }
+    let label = col.column.label();
+    let result = (|| -> Result<(), String> {
+        let eparams = match &col.engine {
+            Some(e) => {
+                let t = Instant::now();
+                let ep = EngineParams::new(params.clone(), e.clone())
+                    .map_err(|e| format!("failed: loading the SRS into the engine: {e}"))?;
+                *col.run.load_bases_s.get_or_insert(0.0) += t.elapsed().as_secs_f64();
+                Some(ep)
+            }
+            None => None,
+        };
+        let on: ProverParams = match &eparams {
+            Some(ep) => ep.into(),
+            None => params.into(),
+        };
+        let what = match col.column.prover() {
+            Prover::Zkinfer => "zkinfer prover",
+            Prover::Stock => "stock create_proof",
+        };
+        for seg in &key.segments {
+            let i = seg.index;
+            let instances: &[&[Fr]] = &[&seg.instances];
+            let mut times = Vec::with_capacity(args.reps);
+            let mut proof = Vec::new();
+            for rep in 0..args.reps {
+                let mut rng = ChaCha20Rng::seed_from_u64(args.seed.wrapping_add(100 + rep as u64));
+                rng.set_stream(i as u64);
+                let part = if n > 1 { format!(" segment {}/{n}", i + 1) } else { String::new() };
+                let title = format!("{name}: prove{part} ({label}){}", rep_suffix(rep, args.reps));
+                let t = Instant::now();
+                let proved = prove_staged(ui, &title, col.column.prover(), on, pk, &seg.circuit, instances, &mut rng)
+                    .with_context(|| format!("{what}, segment {i}"))
+                    .map_err(|e| format!("failed: {e:#}"))?;
+                let s = t.elapsed().as_secs_f64();
+                times.push(s);
+                col.run.prove_s_each[rep] += s;
+                if rep + 1 == args.reps {
+                    for (phase, s) in phase_seconds(&proved) {
+                        match col.run.phases.iter_mut().find(|p| p.0 == phase) {
+                            Some(p) => p.1 += s,
+                            None => col.run.phases.push((phase, s)),
+                        }
+                    }
+                }
+                proof = proved.proof;
+            }
+            col.segment_s[i] = median(&times);
+            verify_stock(params, pk.get_vk(), instances, &proof)
+                .map_err(|e| format!("rejected: the stock verifier refused the proof of segment {i}: {e:?}"))?;
+            col.proofs[i] = proof;
+        }
+        Ok(())
+    })();
+    col.run.peak_rss = max_opt(col.run.peak_rss, peak_memory::peak());
+    if let Some(e) = &col.engine {
+        col.run.gpu_memory = max_opt(col.run.gpu_memory, e.device_memory_peak());
+    }
+    if let Err(status) = result {
+        col.run.status = status;
+    }
 }
