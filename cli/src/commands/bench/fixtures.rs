@@ -149,10 +149,11 @@ pub fn model_case(
         let description = format!("{}, hide {}", fx.title, visibility::format(&vis));
         Ok(Prepared::Skip(ConfigReport { config: fx.name.into(), description, skipped: Some(why), ..ConfigReport::default() }))
     };
-    let (chain, key_of, distinct) = match plan_keys(&m.model, vis, budget) {
+    let plan = match plan_keys(&m.model, vis, budget) {
         Ok(x) => x,
         Err(e) => return skip(format!("cannot cut into segments within the budget: {e:#}")),
     };
+    let (chain, key_of, distinct) = (&plan.chain, &plan.key_of, &plan.keys);
     let rows = chain.iter().map(|p| p.stats.rows).sum::<usize>();
     let max = |f: fn(&zkinfer_circuits::segments::Planned) -> u64| chain.iter().map(f).max().unwrap_or(0);
     let mut report = ConfigReport {
@@ -182,9 +183,9 @@ pub fn model_case(
     }
     let inp = input::load(&inputs, &m.model, Some(0), ui)?;
     // The one native run: every tensor's values; each segment is proved from its slice.
-    let values = zkinfer_import::reference::run_all(&m.model, &inp.values)?;
+    let model: &Arc<_> = &plan.model;
+    let values = zkinfer_import::reference::run_all(model, &inp.values)?;
     let seeds = fixed_seeds(seed);
-    let model: &Arc<_> = &m.model;
     let mut keys = Vec::with_capacity(distinct.len());
     for (n, (shape, _)) in distinct.iter().enumerate() {
         let first = key_of.iter().position(|&k| k == n).expect("every key has a segment");

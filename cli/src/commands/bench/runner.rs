@@ -11,7 +11,6 @@ use std::time::Instant;
 
 use anyhow::Context;
 use halo2_proofs::plonk::{Circuit, ProvingKey, VerifyingKey};
-use halo2_proofs::poly::commitment::Params;
 use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
@@ -73,21 +72,10 @@ struct ColumnState {
     segment_s: Vec<f64>,
 }
 
-/// The dev SRS at the largest of `ks`, and its cuts to every other k (`downsize`, each from the next larger).
+/// The dev SRS at every k of `ks`, all with the same secret (the seeded rng's first draw) — generated per k rather
+/// than cut down: `downsize` recomputes the Lagrange points with an FFT over G1, minutes per k.
 fn srs_cuts(ks: &[u32], seed: u64) -> BTreeMap<u32, ParamsKZG<Bn256>> {
-    let mut ks = ks.to_vec();
-    ks.sort_unstable_by(|a, b| b.cmp(a));
-    ks.dedup();
-    let mut cuts = BTreeMap::new();
-    let mut cur = params::dev_srs(ks[0], ChaCha20Rng::seed_from_u64(seed));
-    for &k in &ks[1..] {
-        let mut next = cur.clone();
-        next.downsize(k);
-        cuts.insert(cur.k(), cur);
-        cur = next;
-    }
-    cuts.insert(cur.k(), cur);
-    cuts
+    ks.iter().map(|&k| (k, params::dev_srs(k, ChaCha20Rng::seed_from_u64(seed)))).collect()
 }
 
 /// Runs a case whose memory estimate was checked when it was prepared.
