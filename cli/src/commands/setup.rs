@@ -87,13 +87,25 @@ pub fn budget(memory_gib: Option<f64>, max_k: Option<u32>, segments: Option<usiz
     Ok(Budget { memory, max_k, min_segments })
 }
 
-/// Plans the chain and groups segments whose circuits are identical (one key each group).
-pub fn plan_keys(model: &Arc<QuantModel>, vis: Visibility, budget: &Budget) -> Result<(Vec<Planned>, Vec<usize>, Vec<(Shape, String)>)> {
+/// Plans the chain and groups segments whose circuits are identical (one key each group). A circuit digest is a
+/// whole layout pass (minutes for a large segment), so it is only computed for segments whose shape another segment
+/// shares — a segment with a shape of its own cannot share a key — and is `None` otherwise (setup computes it at
+/// keygen); `inspect` stays quick.
+pub fn plan_keys(
+    model: &Arc<QuantModel>,
+    vis: Visibility,
+    budget: &Budget,
+) -> Result<(Vec<Planned>, Vec<usize>, Vec<(Shape, Option<String>)>)> {
     let chain = plan_chain(model, &vis, budget)?;
-    let mut keys: Vec<(Shape, String)> = Vec::new();
+    let mut keys: Vec<(Shape, Option<String>)> = Vec::new();
     let mut key_of = Vec::with_capacity(chain.len());
-    for p in &chain {
-        let digest = ModelCircuit::for_keygen(model.clone(), p.segment.clone(), vis, p.shape.clone())?.circuit_digest()?;
+    for (i, p) in chain.iter().enumerate() {
+        let shape_shared = chain.iter().enumerate().any(|(j, q)| j != i && q.shape == p.shape);
+        let digest = if shape_shared {
+            Some(ModelCircuit::for_keygen(model.clone(), p.segment.clone(), vis, p.shape.clone())?.circuit_digest()?)
+        } else {
+            None
+        };
         let k = match keys.iter().position(|(s, d)| *s == p.shape && *d == digest) {
             Some(k) => k,
             None => {
@@ -184,6 +196,10 @@ pub fn run(args: &SetupArgs, ui: &Ui) -> Result<SetupReport> {
         let stage = ui.stage(&title, KEYGEN_STEPS.len() as u64);
         stage.message(KEYGEN_STEPS[0]);
         let circuit = ModelCircuit::for_keygen(m.model.clone(), chain[seg].segment.clone(), vis, shape.clone())?;
+        let digest = match digest {
+            Some(d) => d.clone(),
+            None => circuit.circuit_digest()?,
+        };
         let mut p = params.clone();
         if shape.k < srs_k {
             p.downsize(shape.k);
@@ -196,7 +212,7 @@ pub fn run(args: &SetupArgs, ui: &Ui) -> Result<SetupReport> {
         stage.finish();
         files.insert(keys::pk_file(n), write(&keys::pk_file(n), &|w| pk.write(w, SerdeFormat::RawBytesUnchecked))?);
         files.insert(keys::vk_file(n), write(&keys::vk_file(n), &|w| pk.get_vk().write(w, SerdeFormat::RawBytes))?);
-        key_entries.push(KeyEntry { k: shape.k, shape: shape.clone(), circuit_digest: digest.clone(), keygen_s: t.elapsed().as_secs_f64() });
+        key_entries.push(KeyEntry { k: shape.k, shape: shape.clone(), circuit_digest: digest, keygen_s: t.elapsed().as_secs_f64() });
     }
     let stage = ui.stage("write keys", 0);
     // The SRS cut to each key's k, largest first (each cut from the previous).
