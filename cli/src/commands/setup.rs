@@ -87,24 +87,32 @@ pub fn budget(memory_gib: Option<f64>, max_k: Option<u32>, segments: Option<usiz
     Ok(Budget { memory, max_k, min_segments })
 }
 
-/// A model planned for setup: the model with its channel splits, the chain, each segment's key, the distinct keys.
+/// A model planned for setup: the model with its channel splits, the chain, each segment's key, the distinct keys
+/// (shape, circuit digest when computed).
 pub struct KeyPlan {
     pub model: Arc<QuantModel>,
     pub splits: Vec<(usize, usize)>,
     pub chain: Vec<Planned>,
     pub key_of: Vec<usize>,
-    pub keys: Vec<(Shape, String)>,
+    pub keys: Vec<(Shape, Option<String>)>,
 }
 
 /// Plans the chain (splitting layers too large alone) and groups segments whose circuits are identical (one key
-/// each group).
+/// each group). A circuit digest is a whole layout pass, so it is only computed for segments whose shape another
+/// segment shares — a segment with a shape of its own cannot share a key — and is `None` otherwise (setup computes
+/// it at keygen); `inspect` stays quick.
 pub fn plan_keys(model: &QuantModel, vis: Visibility, budget: &Budget) -> Result<KeyPlan> {
     let plan = plan_model(model, &vis, budget)?;
     let (model, chain) = (Arc::new(plan.model), plan.chain);
-    let mut keys: Vec<(Shape, String)> = Vec::new();
+    let mut keys: Vec<(Shape, Option<String>)> = Vec::new();
     let mut key_of = Vec::with_capacity(chain.len());
-    for p in &chain {
-        let digest = ModelCircuit::for_keygen(model.clone(), p.segment.clone(), vis, p.shape.clone())?.circuit_digest()?;
+    for (i, p) in chain.iter().enumerate() {
+        let shape_shared = chain.iter().enumerate().any(|(j, q)| j != i && q.shape == p.shape);
+        let digest = if shape_shared {
+            Some(ModelCircuit::for_keygen(model.clone(), p.segment.clone(), vis, p.shape.clone())?.circuit_digest()?)
+        } else {
+            None
+        };
         let k = match keys.iter().position(|(s, d)| *s == p.shape && *d == digest) {
             Some(k) => k,
             None => {
@@ -219,6 +227,10 @@ pub fn run(args: &SetupArgs, ui: &Ui) -> Result<SetupReport> {
         let stage = ui.stage(&title, KEYGEN_STEPS.len() as u64);
         stage.message(KEYGEN_STEPS[0]);
         let circuit = ModelCircuit::for_keygen(model.clone(), chain[seg].segment.clone(), vis, shape.clone())?;
+        let digest = match digest {
+            Some(d) => d.clone(),
+            None => circuit.circuit_digest()?,
+        };
         let mut next = 1;
         let pk = keygen(srs_of(shape.k), &circuit, &mut |done| {
             stage.step(done, KEYGEN_STEPS.get(next).copied().unwrap_or(""));
@@ -227,7 +239,7 @@ pub fn run(args: &SetupArgs, ui: &Ui) -> Result<SetupReport> {
         stage.finish();
         files.insert(keys::pk_file(n), write(&keys::pk_file(n), &|w| pk.write(w, SerdeFormat::RawBytesUnchecked))?);
         files.insert(keys::vk_file(n), write(&keys::vk_file(n), &|w| pk.get_vk().write(w, SerdeFormat::RawBytes))?);
-        key_entries.push(KeyEntry { k: shape.k, shape: shape.clone(), circuit_digest: digest.clone(), keygen_s: t.elapsed().as_secs_f64() });
+        key_entries.push(KeyEntry { k: shape.k, shape: shape.clone(), circuit_digest: digest, keygen_s: t.elapsed().as_secs_f64() });
     }
     let stage = ui.stage("write keys", 0);
     for (k, p) in &srs_per_k {
