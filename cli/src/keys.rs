@@ -265,6 +265,23 @@ pub fn guarded<T>(what: &str, read: impl FnOnce() -> std::io::Result<T>) -> Resu
     }
 }
 
+/// Runs one of halo2's writers: it unwraps I/O errors (a full disk panics inside `ProvingKey::write`), so its
+/// panic becomes an error carrying the panic's message.
+pub fn guarded_write(what: &str, write: impl FnOnce() -> std::io::Result<()>) -> Result<()> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(write));
+    std::panic::set_hook(hook);
+    match r {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => bail!("{what}: {e}"),
+        Err(p) => {
+            let msg = p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()));
+            bail!("{what}: {}", msg.unwrap_or_else(|| "the writer failed".into()))
+        }
+    }
+}
+
 fn not_a_key(name: &str) -> String {
     format!("{name} is not a valid key file for this circuit")
 }

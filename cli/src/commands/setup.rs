@@ -212,8 +212,8 @@ pub fn run(args: &SetupArgs, ui: &Ui) -> Result<SetupReport> {
             std::fs::create_dir_all(dir)?;
         }
         let mut w = std::io::BufWriter::new(std::fs::File::create(&path)?);
-        f(&mut w).with_context(|| format!("writing {name}"))?;
-        w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        keys::guarded_write(&format!("writing {name}"), || f(&mut w))?;
+        w.into_inner().map_err(|e| e.into_error()).with_context(|| format!("writing {name}"))?.sync_all()?;
         Ok(FileEntry { bytes: std::fs::metadata(&path)?.len(), blake2b: digest_file(&path)? })
     };
     let mut files = std::collections::BTreeMap::new();
