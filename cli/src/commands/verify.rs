@@ -103,7 +103,9 @@ pub fn run(proof_path: &Path, keys_dir: &Path, weights_commitment: Option<&str>)
     for i in 0..n.saturating_sub(1) {
         let (a, b) = (&file.segments[i], &file.segments[i + 1]);
         for (j, name) in man.segments[i].output_names.iter().enumerate() {
-            if a.outputs[j] != b.inputs[j] {
+            // Compared as field elements, not as text (the same value may be written in another case).
+            let parse = |c: &Option<String>, what: &str| c.as_deref().map(|s| fr_from_hex(s, what)).transpose();
+            if parse(&a.outputs[j], &format!("segment {i} output {j}"))? != parse(&b.inputs[j], &format!("segment {} input {j}", i + 1))? {
                 bail!(
                     "rejected: link {i} → {} (tensor '{name}') is broken: segment {} was proved on another tensor (or \
                      salt) than segment {i} produced",
