@@ -11,7 +11,7 @@ use serde::Serialize;
 use zkinfer_circuits::commit;
 
 use crate::encoding::{fr_from_hex, fr_to_hex};
-use crate::proof_file::Opening;
+use crate::commands::prove::read_opening;
 use crate::keys::Keys;
 use crate::ui::Ui;
 use crate::{chain, input, model_file};
@@ -32,10 +32,6 @@ pub fn run(
     ui: &Ui,
 ) -> Result<CommitReport> {
     let is_onnx = target.extension().is_some_and(|e| e.eq_ignore_ascii_case("onnx"));
-    let read_opening = |p: &Path| -> Result<Opening> {
-        let text = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
-        serde_json::from_slice(&text).with_context(|| format!("{} is not an opening file", p.display()))
-    };
     if is_onnx {
         if model.is_some() || index.is_some() {
             bail!("commit MODEL.onnx takes no --model or --index");
