@@ -73,10 +73,11 @@ mod cuda_gpu {
     fn cuda_gpu_msm_matches_cpu() {
         let Some(g) = gpu_or_skip() else { return };
         let cpu = CpuEngine::new();
-        let max = 1usize << 22;
+        // Every power of two up to 2^24 (the largest commitment a k = 24 segment makes), plus odd sizes.
+        let max = 1usize << 24;
         let bases = points(max, 1);
         let (hg, hc) = (g.load_bases(&bases).unwrap(), cpu.load_bases(&bases).unwrap());
-        let mut sizes: Vec<usize> = (0..=22).map(|k| 1usize << k).collect();
+        let mut sizes: Vec<usize> = (0..=24).map(|k| 1usize << k).collect();
         sizes.extend([3, 1000, 12345, (1 << 20) - 1, (1 << 20) + 7, 3_000_000]);
         for n in sizes {
             let s = scalars(n, n as u64);
@@ -84,6 +85,7 @@ mod cuda_gpu {
             assert_eq!(g.msm(&hg, &s).unwrap().to_affine(), want, "random n = {n}");
             let buf = g.upload(&s).unwrap();
             assert_eq!(g.msm_buffer(&hg, &buf).unwrap().to_affine(), want, "msm_buffer n = {n}");
+            println!("msm n = {n}: equal");
         }
         for n in [1usize << 16, 1 << 20, 1 << 22] {
             let int8: Vec<Fr> = (0..n)
@@ -109,7 +111,8 @@ mod cuda_gpu {
     fn cuda_gpu_ntt_matches_cpu() {
         let Some(g) = gpu_or_skip() else { return };
         let cpu = CpuEngine::new();
-        for log_n in 1..=24u32 {
+        // 2^26: the extended domain (4n) of a k = 24 circuit.
+        for log_n in 1..=26u32 {
             let input = scalars(1 << log_n, 50 + log_n as u64);
             for dir in [NttDirection::Forward, NttDirection::Inverse] {
                 let (mut a, mut b) = (input.clone(), input.clone());
@@ -127,6 +130,7 @@ mod cuda_gpu {
             let mut back = vec![Fr::ZERO; input.len()];
             g.download(&buf, &mut back).unwrap();
             assert!(back == input, "coset roundtrip 2^{log_n}");
+            println!("ntt 2^{log_n}: equal");
         }
     }
 

@@ -1,6 +1,8 @@
 //! Engine micro-benchmarks: CpuEngine against halo2's own kernels, measured side by side in one run.
 //!
-//!   cargo bench -p zkinfer-benches --bench engine [-- msm|ntt] [--max-log K]
+//!   cargo bench -p zkinfer-benches --bench engine [-- msm|ntt] [--max-log K] [--secs S]
+//!
+//! `--secs S`: time budget of each CPU comparison (default 6 s); `ci/gpu-run` passes a short one.
 //!
 //! MSM: CpuEngine (bases loaded once, as the prover uses them) vs halo2curves `msm_best` at 2^12..2^20, with
 //! uniform scalars and (`msm-i8`) int8 values as quantized witnesses hold them.
@@ -32,10 +34,14 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
     let mut filters = Vec::new();
     let mut max_log = 22u32;
+    let mut budget = Duration::from_secs(6);
     let mut it = args.iter();
     while let Some(a) = it.next() {
         if a == "--max-log" {
             max_log = it.next().and_then(|v| v.parse().ok()).expect("--max-log takes a number");
+        } else if a == "--secs" {
+            let s: f64 = it.next().and_then(|v| v.parse().ok()).expect("--secs takes a number of seconds");
+            budget = Duration::from_secs_f64(s.max(0.01));
         } else if !a.starts_with('-') {
             filters.push(a.clone());
         }
@@ -82,7 +88,7 @@ fn main() {
                     || {
                         black_box(engine.msm(&handle, &s).unwrap());
                     },
-                    Duration::from_secs(6),
+                    budget,
                     3,
                     50,
                 );
@@ -108,7 +114,7 @@ fn main() {
             let (t_stock, t_ours, reps) = compare(
                 || best_fft(black_box(&mut a), omega, log_n, &data, false),
                 || engine.ntt(black_box(&mut b), NttDirection::Forward).unwrap(),
-                Duration::from_secs(6),
+                budget,
                 3,
                 50,
             );

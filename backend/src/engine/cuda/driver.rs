@@ -18,6 +18,9 @@ pub struct CudaDevice {
     describe: String,
     pool: Mutex<Pool>,
     meter: MemoryMeter,
+    /// `ZKINFER_CUDA_SYNC=1`: synchronise after every launch, so an asynchronous fault is reported under the name
+    /// of the kernel that caused it rather than at the next copy.
+    sync_launches: bool,
 }
 
 /// Freed allocations kept for reuse by size: an MSM or NTT allocates the same scratch sizes call after call, and
@@ -103,7 +106,8 @@ impl CudaDevice {
         }
         let describe = format!("{name}, {:.1} GiB, {arch}", mem as f64 / (1u64 << 30) as f64);
         let pool = Mutex::new(Pool { free: HashMap::new(), cached: 0, limit: mem / 4 });
-        Ok(CudaDevice { ctx, module, kernels, describe, pool, meter: MemoryMeter::default() })
+        let sync_launches = std::env::var("ZKINFER_CUDA_SYNC").is_ok_and(|v| v == "1");
+        Ok(CudaDevice { ctx, module, kernels, describe, pool, meter: MemoryMeter::default(), sync_launches })
     }
 
     fn bind(&self) -> DevResult<()> {
@@ -197,7 +201,12 @@ impl Device for CudaDevice {
         // exact signature, which the emulator checks for count in the tests); the legacy default stream orders the
         // launch before any later copy.
         unsafe { result::launch_kernel(f, (grid, 1, 1), (block, 1, 1), 0, std::ptr::null_mut(), &mut params) }
-            .map_err(|e| format!("launching `{kernel}` (grid {grid}, block {block}): {e}"))
+            .map_err(|e| format!("launching `{kernel}` (grid {grid}, block {block}): {e}"))?;
+        if self.sync_launches {
+            result::ctx::synchronize()
+                .map_err(|e| format!("kernel `{kernel}` (grid {grid}, block {block}) failed (ZKINFER_CUDA_SYNC=1): {e}"))?;
+        }
+        Ok(())
     }
 
     fn meter(&self) -> &MemoryMeter {
