@@ -5,30 +5,43 @@ use halo2_proofs::halo2curves::ff::Field;
 use halo2_proofs::halo2curves::group::{Curve, Group};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
+use rayon::prelude::*;
 use zkinfer_backend::{Fr, G1Affine, G1};
 
 pub fn rng(seed: u64) -> ChaCha20Rng {
     ChaCha20Rng::seed_from_u64(seed)
 }
 
-/// `n` distinct points P0 + i·Q for random P0, Q (cheap to make at 2^20, unrelated to the generator).
+/// `n` distinct points P0 + i·Q for random P0, Q (unrelated to the generator). Made in parallel chunks, each
+/// starting at P0 + start·Q, so the values do not depend on the thread count and 2^24 points take seconds.
 pub fn points(n: usize, seed: u64) -> Vec<G1Affine> {
     let mut r = rng(seed);
     let step = G1::random(&mut r);
-    let mut cur = G1::random(&mut r);
-    let mut proj = Vec::with_capacity(n);
-    for _ in 0..n {
-        proj.push(cur);
-        cur += step;
-    }
+    let first = G1::random(&mut r);
     let mut out = vec![G1Affine::default(); n];
-    G1::batch_normalize(&proj, &mut out);
+    out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, chunk)| {
+        let mut cur = first + step * Fr::from((c * CHUNK) as u64);
+        let mut proj = Vec::with_capacity(chunk.len());
+        for _ in 0..chunk.len() {
+            proj.push(cur);
+            cur += step;
+        }
+        G1::batch_normalize(&proj, chunk);
+    });
     out
 }
 
+const CHUNK: usize = 1 << 16;
+
+/// `n` random field elements: chunk c of 2^16 from its own stream (seed, c), in parallel.
 pub fn scalars(n: usize, seed: u64) -> Vec<Fr> {
-    let mut r = rng(seed);
-    (0..n).map(|_| Fr::random(&mut r)).collect()
+    let mut out = vec![Fr::ZERO; n];
+    out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, chunk)| {
+        let mut r = ChaCha20Rng::seed_from_u64(seed);
+        r.set_stream(c as u64);
+        chunk.iter_mut().for_each(|x| *x = Fr::random(&mut r));
+    });
+    out
 }
 
 /// The definition: sum of scalar multiplications.
