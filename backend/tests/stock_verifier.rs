@@ -56,6 +56,11 @@ mod stock_verifier {
         let vk = keygen_vk_custom(&stock, &circuit.without_witnesses(), compress_selectors).unwrap();
         let pk = keygen_pk(&stock, vk, &circuit.without_witnesses()).unwrap();
 
+        // The quotient as the prover runs it (folded by y, block-wise) equals the constraints as compiled.
+        let [before, after] = zkinfer_backend::plonk::quotient::self_test_compiled(&params, &pk, 200, rng(k as u64 + 1))
+            .expect("the compiled quotient program differs from the constraints");
+        eprintln!("quotient program (ops, multiplications): {before:?} -> {after:?}");
+
         let proof = ours(&params, &pk, &circuit, &inst, 7).unwrap();
         verify_stock(&stock, pk.get_vk(), &inst, &proof).expect("stock verifier rejected our proof");
         assert_eq!(proof, ours(&params, &pk, &circuit, &inst, 7).unwrap(), "same seed, same bytes");

@@ -1,5 +1,6 @@
 //! A real proof of the digits model (hidden weights and input) from our prover, accepted by halo2-axiom's stock
-//! verifier, and rejected when the claimed output changes.
+//! verifier, and rejected when the claimed output changes; its quotient program, folded and block-evaluated,
+//! against the constraints as compiled.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -31,6 +32,11 @@ fn digits_proof_verifies_with_stock_verifier() {
     let pk = keygen_pk(params.stock(), vk, &circuit).unwrap();
     let setup = t.elapsed();
     let instances = circuit.instances().unwrap();
+    // The quotient as the prover runs it (folded by y, block-wise) equals the model's constraints as compiled.
+    let [before, after] = zkinfer_backend::plonk::quotient::self_test_compiled(&params, &pk, 300, ChaCha8Rng::seed_from_u64(3))
+        .expect("the compiled quotient program differs from the constraints");
+    println!("digits quotient program (ops, multiplications per row): {before:?} -> {after:?}");
+    assert!(after.1 * 10 < before.1 * 7, "folding saves at least 30% of the multiplications");
     let t = std::time::Instant::now();
     let (proof, _) = prove_blake2b(&params, &pk, &circuit, &[&instances], ChaCha8Rng::seed_from_u64(2)).unwrap();
     println!("digits: k = {k}, setup {setup:?}, prove {:?}, proof {} bytes", t.elapsed(), proof.len());

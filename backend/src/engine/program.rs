@@ -6,6 +6,9 @@
 //! at row r of n: `X = g * omega^r`; `Column { column, rotation }` reads `c[column][(r + rotation) mod n]`; the
 //! outputs are folded as `acc = acc * y + value(output)` in order, and `acc` is row r's result.
 
+pub mod block;
+pub mod fold;
+
 use std::collections::HashMap;
 
 use halo2_proofs::halo2curves::ff::{Field, PrimeField};
@@ -100,6 +103,49 @@ impl RowProgram {
         self.outputs.push(n);
     }
 
+    /// The same program without the ops no output depends on (operands renumbered, order kept).
+    pub fn pruned(&self) -> RowProgram {
+        let mut live = vec![false; self.ops.len()];
+        for &o in &self.outputs {
+            live[o as usize] = true;
+        }
+        for i in (0..self.ops.len()).rev() {
+            if !live[i] {
+                continue;
+            }
+            match self.ops[i] {
+                Op::Add(a, b) | Op::Sub(a, b) | Op::Mul(a, b) => {
+                    live[a as usize] = true;
+                    live[b as usize] = true;
+                }
+                Op::Neg(a) | Op::Scale(a, _) => live[a as usize] = true,
+                Op::Column { .. } | Op::Constant(_) | Op::X => {}
+            }
+        }
+        let mut out = RowProgram::new(self.num_columns);
+        let mut map = vec![0 as Node; self.ops.len()];
+        for (i, op) in self.ops.iter().enumerate() {
+            if !live[i] {
+                continue;
+            }
+            let m = |x: u32| map[x as usize];
+            map[i] = match *op {
+                Op::Column { column, rotation } => out.column(column as usize, rotation),
+                Op::Constant(c) => out.constant(c),
+                Op::X => out.x(),
+                Op::Add(a, b) => out.add(m(a), m(b)),
+                Op::Sub(a, b) => out.sub(m(a), m(b)),
+                Op::Mul(a, b) => out.mul(m(a), m(b)),
+                Op::Neg(a) => out.neg(m(a)),
+                Op::Scale(a, c) => out.scale(m(a), c),
+            };
+        }
+        for &o in &self.outputs {
+            out.output(map[o as usize]);
+        }
+        out
+    }
+
     /// The largest |rotation| used (for callers that size padded buffers).
     pub fn max_rotation(&self) -> i32 {
         self.ops
@@ -111,6 +157,13 @@ impl RowProgram {
             .max()
             .unwrap_or(0)
     }
+}
+
+/// Field multiplications per row, the cost that dominates evaluation: products, scalings and, with several
+/// outputs, the fold by y (one per output).
+pub fn multiplications(p: &RowProgram) -> usize {
+    let fold = if p.outputs.len() > 1 { p.outputs.len() } else { 0 };
+    p.ops.iter().filter(|o| matches!(o, Op::Mul(..) | Op::Scale(..))).count() + fold
 }
 
 /// Reference interpreter, one row at a time, used by the CPU engine. `scratch` holds one value per instruction.
@@ -140,3 +193,39 @@ pub fn eval_row(program: &RowProgram, columns: &[&[Fr]], row: usize, x: Fr, y: F
     acc
 }
 
+
+/// A random program over `columns` columns (every op kind, rotations −3..3, shared subexpressions, several
+/// outputs): the fuzz input of the folding and block-evaluation tests.
+#[cfg(test)]
+pub(crate) fn random_program(seed: u64, columns: usize, ops: usize) -> RowProgram {
+    use rand_chacha::ChaCha20Rng;
+    use rand_core::{RngCore, SeedableRng};
+    let mut r = ChaCha20Rng::seed_from_u64(seed);
+    let mut p = RowProgram::new(columns);
+    let mut nodes: Vec<Node> = Vec::new();
+    for c in 0..columns {
+        nodes.push(p.column(c, 0));
+    }
+    nodes.push(p.x());
+    while p.ops.len() < ops {
+        let pick = |r: &mut ChaCha20Rng, nodes: &[Node]| nodes[(r.next_u32() as usize) % nodes.len()];
+        let (a, b) = (pick(&mut r, &nodes), pick(&mut r, &nodes));
+        let small = Fr::from(u64::from(r.next_u32() % 5));
+        let n = match r.next_u32() % 10 {
+            0 => p.column((r.next_u32() as usize) % columns, (r.next_u32() % 7) as i32 - 3),
+            1 => p.constant(if r.next_u32() % 2 == 0 { small } else { Fr::random(&mut r) }),
+            2 | 3 => p.add(a, b),
+            4 => p.sub(a, b),
+            5 | 6 => p.mul(a, b),
+            7 => p.neg(a),
+            _ => p.scale(a, if r.next_u32() % 2 == 0 { small } else { Fr::random(&mut r) }),
+        };
+        nodes.push(n);
+        if r.next_u32() % 6 == 0 {
+            p.output(n);
+        }
+    }
+    let last = *nodes.last().unwrap();
+    p.output(last);
+    p
+}

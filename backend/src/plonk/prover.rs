@@ -42,7 +42,7 @@ pub const PHASES: [&str; 7] = [
 ];
 
 /// Checks what the prover supports and the inputs' shapes, and sets up the shared context.
-fn context<'a>(
+pub(crate) fn context<'a>(
     params: &'a EngineParams,
     pk: &'a ProvingKey<G1Affine>,
     instances: &[&[Fr]],

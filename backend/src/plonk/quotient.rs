@@ -17,7 +17,8 @@ use halo2_proofs::plonk::Expression;
 use rayon::prelude::*;
 
 use super::{gates, lookup, permutation, Ctx, ProveError};
-use crate::engine::program::{Node, RowProgram};
+use crate::engine::program::fold::fold;
+use crate::engine::program::{multiplications, Node, RowProgram};
 use crate::engine::{root_of_unity, NttDirection};
 use crate::Fr;
 
@@ -185,8 +186,19 @@ pub fn numerator_program(ctx: &Ctx<'_>, layout: &Layout, ch: &Challenges) -> Res
 /// h(X) for the program over `columns` (coefficient form, in `Layout::full` order). h is a polynomial only if
 /// every constraint vanishes on the domain: the identity is checked at a point derived from the transcript state
 /// (y), and a witness that does not satisfy the circuit gets no proof.
+///
+/// The engine evaluates the program with y folded in ([`fold`]: one output, far fewer multiplications); the
+/// self-check evaluates the program as compiled, constraint by constraint, so it also checks the folding.
 pub fn h(ctx: &Ctx<'_>, program: &RowProgram, columns: &[&[Fr]], y: Fr) -> Result<Vec<Fr>, ProveError> {
-    let h = compute_h(ctx, program, columns, y)?;
+    let folded = fold(program, y);
+    tracing::debug!(
+        "quotient program: {} ops ({} multiplications) folded into {} ops ({} multiplications)",
+        program.ops.len(),
+        multiplications(program),
+        folded.ops.len(),
+        multiplications(&folded)
+    );
+    let h = compute_h(ctx, &folded, columns, y)?;
     let (lhs, rhs) = check_at(ctx, program, columns, y, &h, y.square() + Fr::from(3));
     if lhs != rhs {
         return Err(ProveError::Unsatisfied);
@@ -289,4 +301,43 @@ pub fn check_at(ctx: &Ctx<'_>, program: &RowProgram, coeffs: &[&[Fr]], y: Fr, h:
     let rhs = crate::engine::program::eval_row(program, &refs, rot, x, y, &mut scratch);
     let lhs = super::poly::eval(h, x) * (x.pow_vartime([ctx.n as u64]) - Fr::ONE);
     (lhs, rhs)
+}
+
+/// Test support (the backend's and the circuits' tests): the quotient numerator the prover compiles for `pk`,
+/// under random challenges, evaluated on random columns of `rows` rows twice — as compiled, row by row and
+/// constraint by constraint ([`crate::engine::program::eval_row`]), and as the prover runs it, folded by y and
+/// evaluated block-wise by `params`' engine — which must agree on every row. Returns the program's
+/// (ops, multiplications) before and after folding, or the first row that differs.
+#[doc(hidden)]
+pub fn self_test_compiled(
+    params: &crate::params::EngineParams,
+    pk: &halo2_proofs::plonk::ProvingKey<crate::G1Affine>,
+    rows: usize,
+    mut rng: impl rand_core::RngCore,
+) -> Result<[(usize, usize); 2], String> {
+    let cs = pk.get_vk().cs();
+    let empty: Vec<&[Fr]> = vec![&[]; cs.num_instance_columns()];
+    let mut ctx = super::prover::context(params, pk, &empty).map_err(|e| e.to_string())?;
+    ctx.challenges = (0..cs.num_challenges()).map(|_| Fr::random(&mut rng)).collect();
+    let perm_sets = cs.permutation().get_columns().len().div_ceil(cs.degree() - 2);
+    let layout = Layout::full(&ctx, perm_sets);
+    let ch = Challenges { theta: Fr::random(&mut rng), beta: Fr::random(&mut rng), gamma: Fr::random(&mut rng) };
+    let program = numerator_program(&ctx, &layout, &ch).map_err(|e| e.to_string())?;
+    let y = Fr::random(&mut rng);
+    let folded = fold(&program, y);
+    let columns: Vec<Vec<Fr>> = (0..layout.len).map(|_| (0..rows).map(|_| Fr::random(&mut rng)).collect()).collect();
+    let refs: Vec<&[Fr]> = columns.iter().map(Vec::as_slice).collect();
+    let (coset, omega) = (Fr::random(&mut rng), Fr::random(&mut rng));
+    let mut got = vec![Fr::ZERO; rows];
+    ctx.engine.evaluate_rows(&folded, &refs, coset, omega, y, &mut got).map_err(|e| e.to_string())?;
+    let mut scratch = vec![Fr::ZERO; program.ops.len()];
+    let mut x = coset;
+    for (row, g) in got.iter().enumerate() {
+        let want = crate::engine::program::eval_row(&program, &refs, row, x, y, &mut scratch);
+        if *g != want {
+            return Err(format!("row {row}: folded block-wise {g:?}, as compiled {want:?}"));
+        }
+        x *= omega;
+    }
+    Ok([(program.ops.len(), multiplications(&program)), (folded.ops.len(), multiplications(&folded))])
 }

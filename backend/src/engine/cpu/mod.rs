@@ -10,7 +10,8 @@ use std::sync::Arc;
 use halo2_proofs::halo2curves::ff::Field;
 use rayon::prelude::*;
 
-use super::program::{eval_row, RowProgram};
+use super::program::block::{BlockPlan, BLOCK};
+use super::program::RowProgram;
 use super::{check_program_inputs, ntt_log_size, BaseSource, Bases, Engine, EngineError, EngineId, NttDirection, Result, ScalarBuffer};
 use crate::{Fr, G1Affine, G1};
 
@@ -157,14 +158,18 @@ impl Engine for CpuEngine {
         out: &mut [Fr],
     ) -> Result<()> {
         check_program_inputs(program, columns, out)?;
-        const CHUNK: usize = 1 << 10;
+        // Block-wise (program/block.rs): each thread takes CHUNK rows, BLOCK at a time, with its own scratch.
+        const CHUNK: usize = 1 << 12;
+        let plan = BlockPlan::new(program);
+        let block_step = omega.pow_vartime([BLOCK as u64]);
         out.par_chunks_mut(CHUNK).enumerate().for_each(|(ci, chunk)| {
             let start = ci * CHUNK;
-            let mut scratch = vec![Fr::ZERO; program.ops.len()];
+            let mut scratch = vec![Fr::ZERO; plan.scratch_len()];
+            plan.init_scratch(&mut scratch);
             let mut x = coset * omega.pow_vartime([start as u64]);
-            for (i, o) in chunk.iter_mut().enumerate() {
-                *o = eval_row(program, columns, start + i, x, y, &mut scratch);
-                x *= omega;
+            for (bi, block) in chunk.chunks_mut(BLOCK).enumerate() {
+                plan.eval_block(columns, start + bi * BLOCK, x, omega, y, &mut scratch, block);
+                x *= block_step;
             }
         });
         Ok(())

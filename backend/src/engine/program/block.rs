@@ -1,0 +1,270 @@
+//! Block-wise evaluation of a row program: op by op over a block of rows instead of row by row, so each op's
+//! dispatch, operand lookup and rotation arithmetic is paid once per block, and the inner loops are plain
+//! element-wise field arithmetic. Values live in slots of one block each, reused once their last reader has run
+//! (a register allocation over the program), so the scratch stays small enough for the cache whatever the
+//! program's length. Constants are filled once per call. Same results as [`super::eval_row`], bit for bit.
+
+use halo2_proofs::halo2curves::ff::Field;
+
+use super::{Op, RowProgram};
+use crate::Fr;
+
+/// Rows per block.
+pub const BLOCK: usize = 64;
+
+#[derive(Clone, Copy, Debug)]
+enum Step {
+    Column { column: usize, rotation: i64, dst: usize },
+    X { dst: usize },
+    Add { a: usize, b: usize, dst: usize },
+    Sub { a: usize, b: usize, dst: usize },
+    Mul { a: usize, b: usize, dst: usize },
+    Neg { a: usize, dst: usize },
+    Scale { a: usize, c: Fr, dst: usize },
+}
+
+/// A program laid out for block evaluation: steps over slots, the slots holding constants, the output slots.
+#[derive(Clone, Debug)]
+pub struct BlockPlan {
+    steps: Vec<Step>,
+    constants: Vec<(usize, Fr)>,
+    outputs: Vec<usize>,
+    slots: usize,
+}
+
+impl BlockPlan {
+    pub fn new(p: &RowProgram) -> Self {
+        let n = p.ops.len();
+        // Index of the last op reading each node; outputs and constants are never freed.
+        const PINNED: usize = usize::MAX;
+        let mut last = vec![0usize; n];
+        for (i, op) in p.ops.iter().enumerate() {
+            match *op {
+                Op::Add(a, b) | Op::Sub(a, b) | Op::Mul(a, b) => {
+                    last[a as usize] = i;
+                    last[b as usize] = i;
+                }
+                Op::Neg(a) | Op::Scale(a, _) => last[a as usize] = i,
+                Op::Column { .. } | Op::X | Op::Constant(_) => {}
+            }
+        }
+        for (i, op) in p.ops.iter().enumerate() {
+            if matches!(op, Op::Constant(_)) {
+                last[i] = PINNED;
+            }
+        }
+        for &o in &p.outputs {
+            last[o as usize] = PINNED;
+        }
+        let mut slot = vec![usize::MAX; n];
+        // Constants first, in slots of their own: they are filled once, before any step runs.
+        let mut constants = Vec::new();
+        for (i, op) in p.ops.iter().enumerate() {
+            if let Op::Constant(c) = *op {
+                slot[i] = constants.len();
+                constants.push((slot[i], c));
+            }
+        }
+        let mut slots = constants.len();
+        let mut free: Vec<usize> = Vec::new();
+        let mut steps = Vec::with_capacity(n);
+        for (i, op) in p.ops.iter().enumerate() {
+            if matches!(op, Op::Constant(_)) {
+                continue;
+            }
+            let dst = free.pop().unwrap_or_else(|| {
+                slots += 1;
+                slots - 1
+            });
+            slot[i] = dst;
+            let s = |x: u32| slot[x as usize];
+            match *op {
+                Op::Column { column, rotation } => {
+                    steps.push(Step::Column { column: column as usize, rotation: rotation as i64, dst })
+                }
+                Op::Constant(_) => unreachable!("constants have their slots"),
+                Op::X => steps.push(Step::X { dst }),
+                Op::Add(a, b) => steps.push(Step::Add { a: s(a), b: s(b), dst }),
+                Op::Sub(a, b) => steps.push(Step::Sub { a: s(a), b: s(b), dst }),
+                Op::Mul(a, b) => steps.push(Step::Mul { a: s(a), b: s(b), dst }),
+                Op::Neg(a) => steps.push(Step::Neg { a: s(a), dst }),
+                Op::Scale(a, c) => steps.push(Step::Scale { a: s(a), c, dst }),
+            }
+            // Operands whose last reader was this op give their slot back (after dst was taken, so a step never
+            // writes a slot it reads: the element-wise loops may then borrow them apart).
+            let mut operands = [None, None];
+            match *op {
+                Op::Add(a, b) | Op::Sub(a, b) | Op::Mul(a, b) => operands = [Some(a), Some(b)],
+                Op::Neg(a) | Op::Scale(a, _) => operands[0] = Some(a),
+                _ => {}
+            }
+            if operands[0] == operands[1] {
+                operands[1] = None;
+            }
+            for x in operands.into_iter().flatten() {
+                if last[x as usize] == i {
+                    free.push(slot[x as usize]);
+                }
+            }
+            // A value nobody reads (dead code) frees its slot at once (outputs and constants are pinned).
+            if last[i] == 0 {
+                free.push(dst);
+            }
+        }
+        let outputs = p.outputs.iter().map(|&o| slot[o as usize]).collect();
+        BlockPlan { steps, constants, outputs, slots }
+    }
+
+    /// Scratch (in field elements) one evaluating thread needs.
+    pub fn scratch_len(&self) -> usize {
+        self.slots * BLOCK
+    }
+
+    /// Fills the constant slots of a fresh scratch.
+    pub fn init_scratch(&self, scratch: &mut [Fr]) {
+        for &(s, c) in &self.constants {
+            scratch[s * BLOCK..(s + 1) * BLOCK].fill(c);
+        }
+    }
+
+    /// Rows start..start+out.len() (at most BLOCK) into `out`; `x0` is the first row's X, `omega` the step.
+    pub fn eval_block(&self, columns: &[&[Fr]], start: usize, x0: Fr, omega: Fr, y: Fr, scratch: &mut [Fr], out: &mut [Fr]) {
+        let len = out.len();
+        debug_assert!(len <= BLOCK);
+        let n = columns.first().map_or(1, |c| c.len());
+        for step in &self.steps {
+            match *step {
+                Step::Column { column, rotation, dst } => {
+                    let col = columns[column];
+                    let d = &mut scratch[dst * BLOCK..dst * BLOCK + len];
+                    let first = start as i64 + rotation;
+                    if first >= 0 && first as usize + len <= n {
+                        d.copy_from_slice(&col[first as usize..first as usize + len]);
+                    } else {
+                        for (i, v) in d.iter_mut().enumerate() {
+                            *v = col[(first + i as i64).rem_euclid(n as i64) as usize];
+                        }
+                    }
+                }
+                Step::X { dst } => {
+                    let mut x = x0;
+                    for v in &mut scratch[dst * BLOCK..dst * BLOCK + len] {
+                        *v = x;
+                        x *= omega;
+                    }
+                }
+                Step::Add { a, b, dst } => binary(scratch, a, b, dst, len, |x, y| x + y),
+                Step::Sub { a, b, dst } => binary(scratch, a, b, dst, len, |x, y| x - y),
+                Step::Mul { a, b, dst } => binary(scratch, a, b, dst, len, |x, y| x * y),
+                Step::Neg { a, dst } => unary(scratch, a, dst, len, |x| -x),
+                Step::Scale { a, c, dst } => unary(scratch, a, dst, len, |x| x * c),
+            }
+        }
+        match self.outputs.as_slice() {
+            [o] => out.copy_from_slice(&scratch[o * BLOCK..o * BLOCK + len]),
+            outputs => {
+                out.fill(Fr::ZERO);
+                for &o in outputs {
+                    for (acc, v) in out.iter_mut().zip(&scratch[o * BLOCK..o * BLOCK + len]) {
+                        *acc = *acc * y + v;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// scratch[dst] = f(scratch[a], scratch[b]) over `len` rows; dst is neither a nor b (see `BlockPlan::new`).
+#[inline(always)]
+fn binary(scratch: &mut [Fr], a: usize, b: usize, dst: usize, len: usize, f: impl Fn(Fr, Fr) -> Fr) {
+    debug_assert!(dst != a && dst != b);
+    let (d, sa, sb) = split3(scratch, dst, a, b);
+    for i in 0..len {
+        d[i] = f(sa[i], sb[i]);
+    }
+}
+
+#[inline(always)]
+fn unary(scratch: &mut [Fr], a: usize, dst: usize, len: usize, f: impl Fn(Fr) -> Fr) {
+    debug_assert!(dst != a);
+    let (d, sa, _) = split3(scratch, dst, a, a);
+    for i in 0..len {
+        d[i] = f(sa[i]);
+    }
+}
+
+/// The block `dst` mutably and blocks `a`, `b` shared (dst differs from both).
+#[inline(always)]
+fn split3(scratch: &mut [Fr], dst: usize, a: usize, b: usize) -> (&mut [Fr], &[Fr], &[Fr]) {
+    let ptr = scratch.as_mut_ptr();
+    assert!(dst != a && dst != b && (dst.max(a).max(b) + 1) * BLOCK <= scratch.len());
+    // SAFETY: three BLOCK-sized windows inside `scratch`; the mutable one is disjoint from the other two
+    // (checked above), which may coincide with each other as shared borrows.
+    unsafe {
+        (
+            std::slice::from_raw_parts_mut(ptr.add(dst * BLOCK), BLOCK),
+            std::slice::from_raw_parts(ptr.add(a * BLOCK), BLOCK),
+            std::slice::from_raw_parts(ptr.add(b * BLOCK), BLOCK),
+        )
+    }
+}
+
+/// Evaluates every row of `out` (rows 0..out.len() of the columns) block by block, as the CPU engine does:
+/// for tests and single-threaded callers.
+pub fn eval_rows(plan: &BlockPlan, columns: &[&[Fr]], coset: Fr, omega: Fr, y: Fr, out: &mut [Fr]) {
+    let mut scratch = vec![Fr::ZERO; plan.scratch_len()];
+    plan.init_scratch(&mut scratch);
+    let step = omega.pow_vartime([BLOCK as u64]);
+    let mut x = coset;
+    for (bi, chunk) in out.chunks_mut(BLOCK).enumerate() {
+        plan.eval_block(columns, bi * BLOCK, x, omega, y, &mut scratch, chunk);
+        x *= step;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use halo2_proofs::halo2curves::ff::Field;
+    use rand_chacha::ChaCha20Rng;
+    use rand_core::SeedableRng;
+
+    use super::*;
+    use crate::engine::program::{eval_row, random_program};
+
+    #[test]
+    fn block_evaluation_equals_row_by_row() {
+        let mut r = ChaCha20Rng::seed_from_u64(9);
+        // Sizes below, at and across the block size, so rotations wrap inside and across blocks.
+        for (seed, n) in (0..60u64).zip([1usize, 3, 8, 63, 64, 65, 130, 200].into_iter().cycle()) {
+            let p = random_program(seed, 4, 80);
+            let cols: Vec<Vec<Fr>> = (0..4).map(|_| (0..n).map(|_| Fr::random(&mut r)).collect()).collect();
+            let refs: Vec<&[Fr]> = cols.iter().map(Vec::as_slice).collect();
+            let (coset, omega, y) = (Fr::random(&mut r), Fr::random(&mut r), Fr::random(&mut r));
+            let plan = BlockPlan::new(&p);
+            assert!(plan.slots <= p.ops.len());
+            let mut got = vec![Fr::ZERO; n];
+            eval_rows(&plan, &refs, coset, omega, y, &mut got);
+            let mut scratch = vec![Fr::ZERO; p.ops.len()];
+            let mut x = coset;
+            for (row, g) in got.iter().enumerate() {
+                assert_eq!(*g, eval_row(&p, &refs, row, x, y, &mut scratch), "seed {seed} n {n} row {row}");
+                x *= omega;
+            }
+        }
+    }
+
+    #[test]
+    fn slots_are_reused() {
+        // A long chain: every value is read once by the next, so a handful of slots serve hundreds of ops.
+        let mut p = RowProgram::new(1);
+        let mut acc = p.column(0, 0);
+        for i in 0..300u64 {
+            let c = p.column(0, (i % 5) as i32 - 2);
+            let t = p.mul(acc, c);
+            acc = p.add(t, c);
+        }
+        p.output(acc);
+        let plan = BlockPlan::new(&p);
+        assert!(plan.slots < 10, "{} slots for {} ops", plan.slots, p.ops.len());
+    }
+}
