@@ -29,6 +29,18 @@ pub enum Op {
     Scale(u32, Fr),
 }
 
+impl Op {
+    /// The instructions this one reads.
+    pub fn operands(&self) -> impl Iterator<Item = Node> {
+        let (a, b) = match *self {
+            Op::Add(a, b) | Op::Sub(a, b) | Op::Mul(a, b) => (Some(a), Some(b)),
+            Op::Neg(a) | Op::Scale(a, _) => (Some(a), None),
+            Op::Column { .. } | Op::Constant(_) | Op::X => (None, None),
+        };
+        a.into_iter().chain(b)
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Key {
     Column(u32, i32),
@@ -110,16 +122,10 @@ impl RowProgram {
             live[o as usize] = true;
         }
         for i in (0..self.ops.len()).rev() {
-            if !live[i] {
-                continue;
-            }
-            match self.ops[i] {
-                Op::Add(a, b) | Op::Sub(a, b) | Op::Mul(a, b) => {
+            if live[i] {
+                for a in self.ops[i].operands() {
                     live[a as usize] = true;
-                    live[b as usize] = true;
                 }
-                Op::Neg(a) | Op::Scale(a, _) => live[a as usize] = true,
-                Op::Column { .. } | Op::Constant(_) | Op::X => {}
             }
         }
         let mut out = RowProgram::new(self.num_columns);

@@ -319,8 +319,7 @@ pub fn self_test_compiled(
     let empty: Vec<&[Fr]> = vec![&[]; cs.num_instance_columns()];
     let mut ctx = super::prover::context(params, pk, &empty).map_err(|e| e.to_string())?;
     ctx.challenges = (0..cs.num_challenges()).map(|_| Fr::random(&mut rng)).collect();
-    let perm_sets = cs.permutation().get_columns().len().div_ceil(cs.degree() - 2);
-    let layout = Layout::full(&ctx, perm_sets);
+    let layout = Layout::full(&ctx, permutation::sets(cs));
     let ch = Challenges { theta: Fr::random(&mut rng), beta: Fr::random(&mut rng), gamma: Fr::random(&mut rng) };
     let program = numerator_program(&ctx, &layout, &ch).map_err(|e| e.to_string())?;
     let y = Fr::random(&mut rng);

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use halo2_proofs::halo2curves::ff::Field;
 use rayon::prelude::*;
 
-use super::program::block::{BlockPlan, BLOCK};
+use super::program::block::BlockPlan;
 use super::program::RowProgram;
 use super::{check_program_inputs, ntt_log_size, BaseSource, Bases, Engine, EngineError, EngineId, NttDirection, Result, ScalarBuffer};
 use crate::{Fr, G1Affine, G1};
@@ -158,19 +158,13 @@ impl Engine for CpuEngine {
         out: &mut [Fr],
     ) -> Result<()> {
         check_program_inputs(program, columns, out)?;
-        // Block-wise (program/block.rs): each thread takes CHUNK rows, BLOCK at a time, with its own scratch.
+        // Block-wise (program/block.rs): each thread takes CHUNK rows with its own scratch.
         const CHUNK: usize = 1 << 12;
         let plan = BlockPlan::new(program);
-        let block_step = omega.pow_vartime([BLOCK as u64]);
         out.par_chunks_mut(CHUNK).enumerate().for_each(|(ci, chunk)| {
             let start = ci * CHUNK;
-            let mut scratch = vec![Fr::ZERO; plan.scratch_len()];
-            plan.init_scratch(&mut scratch);
-            let mut x = coset * omega.pow_vartime([start as u64]);
-            for (bi, block) in chunk.chunks_mut(BLOCK).enumerate() {
-                plan.eval_block(columns, start + bi * BLOCK, x, omega, y, &mut scratch, block);
-                x *= block_step;
-            }
+            let x = coset * omega.pow_vartime([start as u64]);
+            plan.eval_rows(columns, start, x, omega, y, &mut plan.scratch(), chunk);
         });
         Ok(())
     }

@@ -39,13 +39,8 @@ impl BlockPlan {
         const PINNED: usize = usize::MAX;
         let mut last = vec![0usize; n];
         for (i, op) in p.ops.iter().enumerate() {
-            match *op {
-                Op::Add(a, b) | Op::Sub(a, b) | Op::Mul(a, b) => {
-                    last[a as usize] = i;
-                    last[b as usize] = i;
-                }
-                Op::Neg(a) | Op::Scale(a, _) => last[a as usize] = i,
-                Op::Column { .. } | Op::X | Op::Constant(_) => {}
+            for a in op.operands() {
+                last[a as usize] = i;
             }
         }
         for (i, op) in p.ops.iter().enumerate() {
@@ -92,16 +87,10 @@ impl BlockPlan {
             }
             // Operands whose last reader was this op give their slot back (after dst was taken, so a step never
             // writes a slot it reads: the element-wise loops may then borrow them apart).
-            let mut operands = [None, None];
-            match *op {
-                Op::Add(a, b) | Op::Sub(a, b) | Op::Mul(a, b) => operands = [Some(a), Some(b)],
-                Op::Neg(a) | Op::Scale(a, _) => operands[0] = Some(a),
-                _ => {}
-            }
-            if operands[0] == operands[1] {
-                operands[1] = None;
-            }
-            for x in operands.into_iter().flatten() {
+            // (An op reading one node twice, a·a, frees its slot once.)
+            let mut operands = op.operands();
+            let first = operands.next();
+            for x in first.into_iter().chain(operands.filter(|&b| Some(b) != first)) {
                 if last[x as usize] == i {
                     free.push(slot[x as usize]);
                 }
@@ -115,20 +104,30 @@ impl BlockPlan {
         BlockPlan { steps, constants, outputs, slots }
     }
 
-    /// Scratch (in field elements) one evaluating thread needs.
-    pub fn scratch_len(&self) -> usize {
-        self.slots * BLOCK
-    }
-
-    /// Fills the constant slots of a fresh scratch.
-    pub fn init_scratch(&self, scratch: &mut [Fr]) {
+    /// The scratch one evaluating thread needs, constants filled in.
+    pub fn scratch(&self) -> Vec<Fr> {
+        let mut scratch = vec![Fr::ZERO; self.slots * BLOCK];
         for &(s, c) in &self.constants {
             scratch[s * BLOCK..(s + 1) * BLOCK].fill(c);
+        }
+        scratch
+    }
+
+    /// Rows start..start+out.len() into `out`, BLOCK at a time; `x0` is row start's X, `omega` the step between
+    /// rows. `scratch` comes from [`Self::scratch`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn eval_rows(&self, columns: &[&[Fr]], start: usize, x0: Fr, omega: Fr, y: Fr, scratch: &mut [Fr], out: &mut [Fr]) {
+        let step = omega.pow_vartime([BLOCK as u64]);
+        let mut x = x0;
+        for (bi, block) in out.chunks_mut(BLOCK).enumerate() {
+            self.eval_block(columns, start + bi * BLOCK, x, omega, y, scratch, block);
+            x *= step;
         }
     }
 
     /// Rows start..start+out.len() (at most BLOCK) into `out`; `x0` is the first row's X, `omega` the step.
-    pub fn eval_block(&self, columns: &[&[Fr]], start: usize, x0: Fr, omega: Fr, y: Fr, scratch: &mut [Fr], out: &mut [Fr]) {
+    #[allow(clippy::too_many_arguments)]
+    fn eval_block(&self, columns: &[&[Fr]], start: usize, x0: Fr, omega: Fr, y: Fr, scratch: &mut [Fr], out: &mut [Fr]) {
         let len = out.len();
         debug_assert!(len <= BLOCK);
         let n = columns.first().map_or(1, |c| c.len());
@@ -209,19 +208,6 @@ fn split3(scratch: &mut [Fr], dst: usize, a: usize, b: usize) -> (&mut [Fr], &[F
     }
 }
 
-/// Evaluates every row of `out` (rows 0..out.len() of the columns) block by block, as the CPU engine does:
-/// for tests and single-threaded callers.
-pub fn eval_rows(plan: &BlockPlan, columns: &[&[Fr]], coset: Fr, omega: Fr, y: Fr, out: &mut [Fr]) {
-    let mut scratch = vec![Fr::ZERO; plan.scratch_len()];
-    plan.init_scratch(&mut scratch);
-    let step = omega.pow_vartime([BLOCK as u64]);
-    let mut x = coset;
-    for (bi, chunk) in out.chunks_mut(BLOCK).enumerate() {
-        plan.eval_block(columns, bi * BLOCK, x, omega, y, &mut scratch, chunk);
-        x *= step;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use halo2_proofs::halo2curves::ff::Field;
@@ -243,7 +229,7 @@ mod tests {
             let plan = BlockPlan::new(&p);
             assert!(plan.slots <= p.ops.len());
             let mut got = vec![Fr::ZERO; n];
-            eval_rows(&plan, &refs, coset, omega, y, &mut got);
+            plan.eval_rows(&refs, 0, coset, omega, y, &mut plan.scratch(), &mut got);
             let mut scratch = vec![Fr::ZERO; p.ops.len()];
             let mut x = coset;
             for (row, g) in got.iter().enumerate() {

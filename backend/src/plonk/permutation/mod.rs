@@ -22,6 +22,16 @@ use super::{Ctx, ProveError};
 use crate::engine::program::{Node, RowProgram};
 use crate::{Fr, G1Affine};
 
+/// Columns per product: halo2 chunks the permutation so each product's constraint stays within cs.degree().
+pub fn chunk_len(cs: &halo2_proofs::plonk::ConstraintSystem<Fr>) -> usize {
+    cs.degree() - 2
+}
+
+/// Number of products (chunks) for the constraint system's permutation columns.
+pub fn sets(cs: &halo2_proofs::plonk::ConstraintSystem<Fr>) -> usize {
+    cs.permutation().get_columns().len().div_ceil(chunk_len(cs))
+}
+
 /// The products in Lagrange form, committed.
 pub struct Committed {
     z: Vec<Vec<Fr>>,
@@ -163,7 +173,7 @@ pub fn constraints(ctx: &Ctx<'_>, p: &mut RowProgram, layout: &Layout, common: &
         let t = p.sub(cur, prev_last);
         outputs.push(p.mul(t, l0));
     }
-    let chunk_len = ctx.cs.degree() - 2;
+    let chunk_len = chunk_len(ctx.cs);
     let columns = ctx.cs.permutation().get_columns();
     let x = p.x();
     for (s, chunk) in columns.chunks(chunk_len).enumerate() {

@@ -36,7 +36,7 @@ pub(super) fn products(
 ) -> Vec<Vec<Fr>> {
     let n = ctx.n;
     let bf = ctx.blinding_factors;
-    let chunk_len = ctx.cs.degree() - 2;
+    let chunk_len = super::chunk_len(ctx.cs);
     let columns = ctx.cs.permutation().get_columns();
     let sigmas = ctx.pk.permutation().permutations();
     let omega = ctx.domain.get_omega();
