@@ -71,12 +71,34 @@ pub fn write(target: &Path, bytes: &[u8]) -> Result<()> {
     write_with(target, |f| f.write_all(bytes).map_err(Into::into))
 }
 
+/// Writes a private file (salts: it opens commitments) atomically, readable by its owner only (mode 0600) from
+/// the moment it is created.
+pub fn write_private(target: &Path, bytes: &[u8]) -> Result<()> {
+    write_file(target, true, |f| f.write_all(bytes).map_err(Into::into))
+}
+
 /// Writes `target` atomically with a writer callback.
 pub fn write_with(target: &Path, fill: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
+    write_file(target, false, fill)
+}
+
+/// A new file, mode 0600 when `private` (the umask's default otherwise).
+fn create(path: &Path, private: bool) -> std::io::Result<fs::File> {
+    let mut o = fs::OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    if private {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    o.open(path)
+}
+
+fn write_file(target: &Path, private: bool, fill: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
     let tmp = temp_sibling(target, "partial")?;
     register(&tmp);
     let result = (|| -> Result<()> {
-        let file = fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+        let _ = fs::remove_file(&tmp);
+        let file = create(&tmp, private).with_context(|| format!("cannot create {}", tmp.display()))?;
         let mut w = std::io::BufWriter::new(file);
         fill(&mut w)?;
         let file = w.into_inner().map_err(|e| e.into_error())?;
@@ -90,13 +112,15 @@ pub fn write_with(target: &Path, fill: impl FnOnce(&mut dyn Write) -> Result<()>
     result.with_context(|| format!("writing {}", target.display()))
 }
 
-/// Creates `target` with `bytes` only if it does not exist yet, atomically (written aside, then hard-linked into
-/// place, which fails when the name is taken): true when this call created it, false when it already existed.
-pub fn create_new(target: &Path, bytes: &[u8]) -> Result<bool> {
+/// Creates the private file `target` (mode 0600) with `bytes` only if it does not exist yet, atomically (written
+/// aside, then hard-linked into place, which fails when the name is taken): true when this call created it, false
+/// when it already existed.
+pub fn create_new_private(target: &Path, bytes: &[u8]) -> Result<bool> {
     let tmp = temp_sibling(target, "new")?;
     register(&tmp);
     let result = (|| -> Result<bool> {
-        let mut f = fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+        let _ = fs::remove_file(&tmp);
+        let mut f = create(&tmp, true).with_context(|| format!("cannot create {}", tmp.display()))?;
         f.write_all(bytes)?;
         f.sync_all()?;
         match fs::hard_link(&tmp, target) {

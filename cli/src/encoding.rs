@@ -44,6 +44,18 @@ pub fn from_hex(s: &str) -> Result<Vec<u8>> {
         .collect()
 }
 
+/// BLAKE2b-256 over length-prefixed parts (so no two part lists hash alike), raw bytes.
+pub fn digest_parts(parts: &[&[u8]]) -> [u8; 32] {
+    let mut h = hasher();
+    for p in parts {
+        h.update(&(p.len() as u64).to_le_bytes());
+        h.update(p);
+    }
+    let mut out = [0u8; 32];
+    out.copy_from_slice(h.finalize().as_bytes());
+    out
+}
+
 fn hasher() -> blake2b_simd::State {
     blake2b_simd::Params::new().hash_length(32).to_state()
 }

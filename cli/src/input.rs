@@ -11,6 +11,7 @@ use zkinfer_import::{npy, QuantModel};
 use crate::ui::Ui;
 
 /// A quantized input ready for the circuit.
+#[derive(Debug)]
 pub struct Input {
     pub values: Vec<i32>,
     /// How it was read, for messages: "npy float32 [1, 1, 8, 8]", "png 640×480 → gray 8×8", …
@@ -23,7 +24,7 @@ pub fn load(path: &Path, model: &QuantModel, index: Option<usize>, ui: &Ui) -> R
     }
     let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
     match ext.as_str() {
-        "npy" => load_npy(path, model, index),
+        "npy" => load_npy(path, model.input().q, &model.input().shape, index),
         "png" | "jpg" | "jpeg" => {
             if index.is_some() {
                 bail!("--index selects an entry of a batched .npy file; {} is an image", path.display());
@@ -78,10 +79,10 @@ fn quantize(x: &[f32], q: QParams) -> Vec<i32> {
     zkinfer_import::reference::quantize_input(x, q)
 }
 
-fn load_npy(path: &Path, model: &QuantModel, index: Option<usize>) -> Result<Input> {
+/// An input from a .npy file for a model whose input has quantization `q` and shape `want`.
+pub fn load_npy(path: &Path, q: QParams, want: &[usize], index: Option<usize>) -> Result<Input> {
     let p = path.to_string_lossy();
     let (dtype, shape) = npy::describe(&p)?;
-    let want = &model.input().shape;
     match dtype.as_str() {
         "|i1" => {
             let a = npy::read_i8(&p)?;
@@ -91,7 +92,6 @@ fn load_npy(path: &Path, model: &QuantModel, index: Option<usize>) -> Result<Inp
         "<f4" => {
             let a = npy::read_f32(&p)?;
             let v = select(path, &a.shape, &a.data, want, index)?;
-            let q = model.input().q;
             let (lo, hi) = representable(q);
             // Half a step of slack: values that round onto the ends are fine, anything further would saturate.
             let slack = q.scale / 2.0;
@@ -170,4 +170,148 @@ fn load_image(path: &Path, model: &QuantModel, ui: &Ui) -> Result<Input> {
         ));
     }
     Ok(Input { values: quantize(&x, q), source: format!("image {w0}x{h0} → {color} {w}x{h}") })
+}
+
+/// One input of a batch: entry `index` of a batched .npy file, or one file of a folder.
+#[derive(Clone, Debug)]
+pub struct BatchEntry {
+    /// The name its proof file takes: `input-N` for a batch entry, the file stem for a file of a folder.
+    pub name: String,
+    pub path: std::path::PathBuf,
+    pub index: Option<usize>,
+}
+
+impl BatchEntry {
+    pub fn load(&self, model: &QuantModel, ui: &Ui) -> Result<Input> {
+        load(&self.path, model, self.index, ui)
+    }
+}
+
+/// The inputs of a batch: every entry of a batched .npy file (or those `indices` picks), or every .npy / .png /
+/// .jpg file of a folder in name order (or those at positions `indices`).
+pub fn batch_entries(path: &Path, model: &QuantModel, indices: Option<&[usize]>) -> Result<Vec<BatchEntry>> {
+    let all: Vec<BatchEntry> = if path.is_dir() {
+        let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(path)
+            .with_context(|| format!("cannot list {}", path.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.is_file()
+                    && p.extension().is_some_and(|e| ["npy", "png", "jpg", "jpeg"].contains(&e.to_string_lossy().to_ascii_lowercase().as_str()))
+            })
+            .collect();
+        files.sort();
+        if files.is_empty() {
+            bail!("input folder {} holds no .npy, .png or .jpg files", path.display());
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        files
+            .into_iter()
+            .map(|p| {
+                let name = p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+                let name: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' }).collect();
+                if !seen.insert(name.clone()) {
+                    bail!("input folder {}: two files are both named `{name}` (their proofs would collide)", path.display());
+                }
+                Ok(BatchEntry { name, path: p, index: None })
+            })
+            .collect::<Result<_>>()?
+    } else {
+        if !path.is_file() {
+            bail!("input {} does not exist", path.display());
+        }
+        if !path.extension().is_some_and(|e| e.eq_ignore_ascii_case("npy")) {
+            bail!("a batch is a batched .npy file or a folder of inputs; {} is neither", path.display());
+        }
+        let (_, shape) = npy::describe(&path.to_string_lossy())?;
+        let want = &model.input().shape;
+        if shape.len() < 2 || core(&shape[1..]) != core(want) {
+            bail!("input {} has shape {shape:?}; a batch is an array of inputs of shape {want:?}", path.display());
+        }
+        (0..shape[0]).map(|i| BatchEntry { name: format!("input-{i}"), path: path.to_path_buf(), index: Some(i) }).collect()
+    };
+    match indices {
+        None => Ok(all),
+        Some(ix) => ix
+            .iter()
+            .map(|&i| {
+                all.get(i).cloned().with_context(|| format!("--indices: {i} is out of range, {} holds {} inputs", path.display(), all.len()))
+            })
+            .collect(),
+    }
+}
+
+/// Parses an index list such as `0,3,5-9` (ranges inclusive; duplicates refused).
+pub fn parse_indices(s: &str) -> Result<Vec<usize>> {
+    let mut out = Vec::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let num = |t: &str| t.trim().parse::<usize>().with_context(|| format!("--indices: `{t}` is not an index"));
+        match part.split_once('-') {
+            Some((a, b)) => {
+                let (a, b) = (num(a)?, num(b)?);
+                if a > b {
+                    bail!("--indices: range {part} is empty");
+                }
+                out.extend(a..=b);
+            }
+            None => out.push(num(part)?),
+        }
+    }
+    if out.is_empty() {
+        bail!("--indices is empty");
+    }
+    let mut sorted = out.clone();
+    sorted.sort_unstable();
+    if let Some(w) = sorted.windows(2).find(|w| w[0] == w[1]) {
+        bail!("--indices: {} is listed twice", w[0]);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn digits() -> QuantModel {
+        zkinfer_import::import(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../model-import/fixtures/digits_int8.onnx"))).unwrap()
+    }
+
+    #[test]
+    fn index_lists() {
+        assert_eq!(parse_indices("0,3,5-7").unwrap(), [0, 3, 5, 6, 7]);
+        assert_eq!(parse_indices(" 9 , 2 ").unwrap(), [9, 2]);
+        for (bad, msg) in [("", "empty"), ("1,x", "not an index"), ("5-3", "empty"), ("1,1-2", "listed twice"), ("-1", "not an index")] {
+            let e = format!("{:#}", parse_indices(bad).unwrap_err());
+            assert!(e.contains(msg), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn batches_from_an_npy_file_and_a_folder() {
+        let m = digits();
+        let x = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../model-import/fixtures/digits_test_x.npy"));
+        let all = batch_entries(x, &m, None).unwrap();
+        assert_eq!(all.len(), 360);
+        assert_eq!((all[7].name.as_str(), all[7].index), ("input-7", Some(7)));
+        let some = batch_entries(x, &m, Some(&[4, 2])).unwrap();
+        assert_eq!(some.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["input-4", "input-2"]);
+        assert!(format!("{:#}", batch_entries(x, &m, Some(&[360])).unwrap_err()).contains("out of range"));
+
+        // A folder: images and .npy files in name order, other files ignored, names made safe for file names.
+        let d = tempfile::tempdir().unwrap();
+        image::GrayImage::from_pixel(8, 8, image::Luma([200])).save(d.path().join("b cat.png")).unwrap();
+        image::GrayImage::from_pixel(16, 16, image::Luma([10])).save(d.path().join("a.png")).unwrap();
+        std::fs::copy(x, d.path().join("c.npy")).unwrap();
+        std::fs::write(d.path().join("notes.txt"), "not an input").unwrap();
+        let e = batch_entries(d.path(), &m, None).unwrap();
+        assert_eq!(e.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["a", "b_cat", "c"]);
+        let ui = Ui { quiet: true, json: false };
+        assert_eq!(e[0].load(&m, &ui).unwrap().values.len(), 64);
+        // c.npy is a batch: loading it whole is an error that says so.
+        assert!(format!("{:#}", e[2].load(&m, &ui).unwrap_err()).contains("--index"));
+        // Two files whose names collide once made safe.
+        image::GrayImage::from_pixel(8, 8, image::Luma([1])).save(d.path().join("b_cat.png")).unwrap();
+        assert!(format!("{:#}", batch_entries(d.path(), &m, None).unwrap_err()).contains("both named"));
+        let empty = tempfile::tempdir().unwrap();
+        assert!(format!("{:#}", batch_entries(empty.path(), &m, None).unwrap_err()).contains("holds no"));
+    }
 }

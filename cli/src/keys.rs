@@ -60,6 +60,12 @@ pub struct ModelInfo {
     /// The int8 output's quantization, to print dequantized logits.
     pub output_scale: f32,
     pub output_zero_point: i32,
+    /// The input's quantization, so that whoever holds float inputs (an auditor's test set) can compute the int8
+    /// values a proof's public input must hold. Absent in manifests written before it was added (run setup again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_scale: Option<f32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_zero_point: Option<i32>,
     pub denominator_bits: u32,
 }
 

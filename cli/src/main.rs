@@ -14,6 +14,7 @@ mod keys;
 mod model_file;
 mod peak_memory;
 mod proof_file;
+mod protocol;
 mod prover;
 mod ui;
 mod visibility;
@@ -84,7 +85,8 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
-    /// Prove that MODEL produced its output on INPUT (.npy int8/float32, or a PNG/JPEG image).
+    /// Prove that MODEL produced its output on INPUT (.npy int8/float32, or a PNG/JPEG image) — or, with --out-dir,
+    /// on every input of a batch (a batched .npy or a folder of inputs) with the keys loaded once.
     Prove {
         model: PathBuf,
         input: PathBuf,
@@ -102,8 +104,17 @@ enum Command {
         prover: ProverArg,
         /// The proof file (JSON). The private opening (salts and seeds of its commitments) goes to
         /// OUT.opening.json unless --opening is given.
-        #[arg(long)]
-        out: PathBuf,
+        #[arg(long, required_unless_present = "out_dir", conflicts_with = "out_dir")]
+        out: Option<PathBuf>,
+        /// Batch: prove every input of INPUT (a batched .npy, or a folder of .npy/.png/.jpg files) into this folder
+        /// — NAME.proof.json and its private NAME.proof.json.opening.json per input, summary.json — under one
+        /// weights commitment (its seed in --opening, default DIR/weights.opening.json). Resumable: inputs whose
+        /// proof exists are skipped.
+        #[arg(long, conflicts_with_all = ["index", "input_salt", "segment"])]
+        out_dir: Option<PathBuf>,
+        /// Batch: only these inputs (batch entries, or positions in the folder's name order), e.g. 0,3,5-9.
+        #[arg(long, requires = "out_dir")]
+        indices: Option<String>,
         /// Salt of the input commitment (0x-hex field element); random when not given.
         #[arg(long)]
         input_salt: Option<String>,
@@ -119,7 +130,7 @@ enum Command {
         force: bool,
     },
     /// Check a proof file against the keys: the chain's links, then every segment with halo2-axiom's verifier and
-    /// one final pairing; print its public values.
+    /// one final pairing; print its public values. PROOF may be a folder: every *.proof.json in it is checked.
     Verify {
         proof: PathBuf,
         #[arg(long)]
@@ -197,6 +208,12 @@ enum Command {
         // How model configs are cut into segments (a synthetic config is always one circuit).
         #[command(flatten)]
         budget: BudgetArgs,
+    },
+    /// The verified-ML protocols: sample-size (and cost), audit (accuracy), serve / contest / answer / check
+    /// (served predictions), retrieve (trustless retrieval).
+    Protocol {
+        #[command(subcommand)]
+        cmd: protocol::ProtocolCommand,
     },
     /// Show the proving engines this build and machine can use.
     Engines,
@@ -340,8 +357,25 @@ fn run(command: Command, ui: &Ui) -> Result<()> {
                 );
             })
         }
-        Command::Prove { model, input, keys, hide, index, engine, prover, out, input_salt, opening, segment, force } => {
+        Command::Prove { model, input, keys, hide, index, engine, prover, out, out_dir, indices, input_salt, opening, segment, force } => {
             let hide = hide.as_deref().map(visibility::parse).transpose()?;
+            if let Some(out_dir) = out_dir {
+                let indices = indices.as_deref().map(input::parse_indices).transpose()?;
+                let args = prove::BatchArgs { model, input, indices, keys, hide, engine, prover: prover.0, out_dir, opening, force };
+                let r = prove::run_batch(&args, ui)?;
+                return emit(ui, &r, |r| {
+                    println!(
+                        "batch: {} proved, {} already proved, {} proof(s) in {} ({:.1} s proving{})",
+                        r.proved,
+                        r.existing,
+                        r.items.len(),
+                        args.out_dir.display(),
+                        r.prove_s,
+                        r.proofs_per_hour.map(|p| format!(", {p:.0} proofs/hour")).unwrap_or_default()
+                    );
+                });
+            }
+            let out = out.expect("clap requires --out without --out-dir");
             let args = prove::ProveArgs {
                 model,
                 input,
@@ -373,6 +407,22 @@ fn run(command: Command, ui: &Ui) -> Result<()> {
             })
         }
         Command::Verify { proof, keys, weights_commitment } => {
+            if proof.is_dir() {
+                let r = verify::run_folder(&proof, &keys, weights_commitment.as_deref(), ui)?;
+                emit(ui, &r, |r| {
+                    for f in &r.files {
+                        match &f.error {
+                            None => println!("verified  {}{}", f.proof, f.public.as_ref().and_then(|p| p.predicted_class).map(|c| format!(" (class {c})")).unwrap_or_default()),
+                            Some(e) => println!("REJECTED  {}: {e}", f.proof),
+                        }
+                    }
+                    println!("{} verified, {} rejected ({:.1} ms)", r.verified, r.rejected, r.verify_ms);
+                })?;
+                if r.rejected > 0 {
+                    bail!("{} of {} proof file(s) in {} were rejected", r.rejected, r.files.len(), proof.display());
+                }
+                return Ok(());
+            }
             let r = verify::run(&proof, &keys, weights_commitment.as_deref())?;
             emit(ui, &r, |r| {
                 println!(
@@ -427,6 +477,7 @@ fn run(command: Command, ui: &Ui) -> Result<()> {
             }
             Ok(())
         }
+        Command::Protocol { cmd } => protocol::run(cmd, ui),
         Command::Engines => selftest::engines(),
         Command::Selftest { engine, prover, len, seed } => selftest::selftest(engine, prover.0, len, seed, ui.json, ui.quiet),
     }

@@ -12,86 +12,18 @@
 //! opening), segment 1 of image 0 under another link salt, and the reweighted model's proof of image 0 (same
 //! opening). Eight segment proofs in all.
 
+mod common;
+
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Output};
 use std::sync::OnceLock;
 
+use common::*;
 use serde_json::Value;
 
-fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../model-import/fixtures")
-}
-
-fn digits() -> PathBuf {
-    fixtures().join("digits_int8.onnx")
-}
-
-/// The digits CNN with other weights (same architecture): proves with the digits keys.
-fn reweighted_model() -> PathBuf {
-    fixtures().join("digits_reweighted_int8.onnx")
-}
-
-fn test_x() -> PathBuf {
-    fixtures().join("digits_test_x.npy")
-}
-
-/// A salt / seed that no opening made by `prove` holds.
-fn other_salt() -> String {
-    format!("0x{:064x}", 0x2a)
-}
-
-fn zk(args: &[&dyn AsRef<OsStr>]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_zkinfer")).args(args).output().expect("run zkinfer");
-    no_panic(&out);
-    out
-}
-
-/// Starts zkinfer in the background (finish it with [`finish`]).
-fn zk_spawn(args: &[&dyn AsRef<OsStr>]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_zkinfer"))
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run zkinfer")
-}
-
-fn finish(child: Child) -> Output {
-    let out = child.wait_with_output().expect("wait for zkinfer");
-    no_panic(&out);
-    out
-}
-
-fn no_panic(out: &Output) {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!stderr.contains("panicked"), "zkinfer panicked:\n{stderr}");
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "zkinfer failed ({}):\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn ok_json(out: &Output) -> Value {
-    serde_json::from_str(&ok(out)).expect("--json prints one JSON object")
-}
-
-/// Asserts a failure whose `error:` line mentions `needle`.
-fn fails(out: &Output, needle: &str) {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "zkinfer succeeded but should have failed ({needle})");
-    assert_eq!(out.status.code(), Some(1), "exit code for a handled error:\n{stderr}");
-    assert!(stderr.contains("error:") && stderr.contains(needle), "expected an error mentioning `{needle}`, got:\n{stderr}");
-}
-
 struct Shared {
-    dir: tempfile::TempDir,
+    dir: PathBuf,
     /// digits, hidden weights and input, dev SRS, `--segments 3`.
     keys: PathBuf,
     manifest: Value,
@@ -105,28 +37,14 @@ struct Shared {
 
 static SHARED: OnceLock<Shared> = OnceLock::new();
 
-// A static is never dropped, so its TempDir would outlive the process and leave ~1.2 GB of keys in the temp folder
-// on every run; the C runtime's exit handlers run both when libtest returns and when it exits after a failure.
-unsafe extern "C" {
-    fn atexit(callback: extern "C" fn()) -> i32;
-}
-
-extern "C" fn remove_shared_dir() {
-    if let Some(s) = SHARED.get() {
-        let _ = std::fs::remove_dir_all(s.dir.path());
-    }
-}
-
 fn segments(v: &Value) -> &Vec<Value> {
     v["segments"].as_array().expect("a `segments` array")
 }
 
 fn shared() -> &'static Shared {
     SHARED.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        // SAFETY: registers a plain function with no arguments; it only reads a static already initialised.
-        assert_eq!(unsafe { atexit(remove_shared_dir) }, 0, "atexit");
-        let keys = dir.path().join("keys");
+        let dir = process_tempdir().to_path_buf();
+        let keys = dir.join("keys");
         ok(&zk(&[
             &"setup", &digits(), &"--dev-srs", &"--seed", &"7", &"--hide", &"weights,input", &"--segments", &"3", &"--out",
             &keys,
@@ -136,8 +54,8 @@ fn shared() -> &'static Shared {
         assert!(n >= 3, "--segments 3 made a chain of {n}");
         // Every segment proved in its own process, all at once, under one opening that none of them finds: the first
         // creates it, the others read it, so their links meet (checked when the bundle verifies).
-        let opening = dir.path().join("digit0.opening.json");
-        let parts: Vec<PathBuf> = (0..n).map(|i| dir.path().join(format!("digit0.part{i}.json"))).collect();
+        let opening = dir.join("digit0.opening.json");
+        let parts: Vec<PathBuf> = (0..n).map(|i| dir.join(format!("digit0.part{i}.json"))).collect();
         let running: Vec<Child> = parts
             .iter()
             .enumerate()
@@ -152,7 +70,7 @@ fn shared() -> &'static Shared {
         for child in running {
             ok(&finish(child));
         }
-        let proof = dir.path().join("digit0.proof.json");
+        let proof = dir.join("digit0.proof.json");
         let mut args: Vec<&dyn AsRef<OsStr>> = vec![&"bundle"];
         args.extend(parts.iter().map(|p| p as &dyn AsRef<OsStr>));
         args.extend([&"--out" as &dyn AsRef<OsStr>, &proof]);
@@ -220,16 +138,8 @@ fn reweighted() -> &'static Path {
     })
 }
 
-fn read_json(p: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
-}
-
-fn write_json(p: &Path, v: &Value) {
-    std::fs::write(p, serde_json::to_vec(v).unwrap()).unwrap()
-}
-
 fn scratch(name: &str) -> PathBuf {
-    shared().dir.path().join(name)
+    shared().dir.join(name)
 }
 
 /// Writes an edited proof file and verifies it with the shared keys.

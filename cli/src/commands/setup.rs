@@ -274,6 +274,8 @@ pub fn run(args: &SetupArgs, ui: &Ui) -> Result<SetupReport> {
             output_shape: out.shape.clone(),
             output_scale: out.q.scale,
             output_zero_point: out.q.zero_point,
+            input_scale: Some(m.model.input().q.scale),
+            input_zero_point: Some(m.model.input().q.zero_point),
             denominator_bits: m.model.denominator_bits,
         },
         hide: visibility::format(&vis),
