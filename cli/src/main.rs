@@ -7,6 +7,7 @@
 
 mod atomic;
 mod chain;
+mod cluster;
 mod commands;
 mod encoding;
 mod input;
@@ -214,6 +215,12 @@ enum Command {
     Protocol {
         #[command(subcommand)]
         cmd: protocol::ProtocolCommand,
+    },
+    /// A proof's segments or a batch's inputs as tasks on Slurm (array jobs), Kubernetes (Indexed Jobs) or local
+    /// processes: plan, submit, run-task, status, resume, assemble.
+    Cluster {
+        #[command(subcommand)]
+        cmd: cluster::ClusterCommand,
     },
     /// Show the proving engines this build and machine can use.
     Engines,
@@ -478,6 +485,7 @@ fn run(command: Command, ui: &Ui) -> Result<()> {
             Ok(())
         }
         Command::Protocol { cmd } => protocol::run(cmd, ui),
+        Command::Cluster { cmd } => cluster::run(cmd, ui),
         Command::Engines => selftest::engines(),
         Command::Selftest { engine, prover, len, seed } => selftest::selftest(engine, prover.0, len, seed, ui.json, ui.quiet),
     }
