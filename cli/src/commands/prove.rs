@@ -140,6 +140,7 @@ pub struct ProvedInput {
 impl Session {
     /// Opens the keys and checks the model (and `--hide`, when given) against them; `segments` are the ones this
     /// session will prove (for the memory check).
+    #[allow(clippy::too_many_arguments)] // the command line's choices, passed through as they are
     pub fn open(
         model: &Path,
         keys: &Path,

@@ -81,6 +81,15 @@ use zkinfer_backend::EngineKind;
 
 use crate::prover::ProverArg;
 
+/// Which engine and prover make a protocol's proofs (as `zkinfer prove`'s --engine and --prover).
+#[derive(clap::Args, Clone, Copy)]
+pub struct ProverChoice {
+    #[arg(long, default_value = "auto")]
+    engine: EngineKind,
+    #[arg(long, value_enum, default_value_t = ProverArg(zkinfer_backend::provers::Prover::Zkinfer))]
+    prover: ProverArg,
+}
+
 #[derive(Subcommand)]
 pub enum ProtocolCommand {
     /// Sample sizes (Hoeffding for the accuracy audit, Clopper–Pearson one- and two-sided for contested
@@ -166,10 +175,8 @@ pub enum ProtocolCommand {
         contest: PathBuf,
         #[arg(long)]
         out_dir: PathBuf,
-        #[arg(long, default_value = "auto")]
-        engine: EngineKind,
-        #[arg(long, value_enum, default_value_t = ProverArg(zkinfer_backend::provers::Prover::Zkinfer))]
-        prover: ProverArg,
+        #[command(flatten)]
+        how: ProverChoice,
     },
     /// Served predictions, step 4 (consumer): every contested receipt's proof verifies and matches the receipt.
     Check {
@@ -230,10 +237,8 @@ pub enum AuditStep {
         opening: PathBuf,
         #[arg(long)]
         out_dir: PathBuf,
-        #[arg(long, default_value = "auto")]
-        engine: EngineKind,
-        #[arg(long, value_enum, default_value_t = ProverArg(zkinfer_backend::provers::Prover::Zkinfer))]
-        prover: ProverArg,
+        #[command(flatten)]
+        how: ProverChoice,
     },
     /// Check the proofs against the committed test set and give the verdict.
     Check {
@@ -282,10 +287,8 @@ pub enum RetrieveStep {
         positive_class: usize,
         #[arg(long)]
         out_dir: PathBuf,
-        #[arg(long, default_value = "auto")]
-        engine: EngineKind,
-        #[arg(long, value_enum, default_value_t = ProverArg(zkinfer_backend::provers::Prover::Zkinfer))]
-        prover: ProverArg,
+        #[command(flatten)]
+        how: ProverChoice,
     },
     /// Untrusted source, step 1 (requester): a uniform sample of committed items to check against the source,
     /// its size from Clopper–Pearson for a fraction p of altered items.
@@ -396,8 +399,8 @@ pub fn run(cmd: ProtocolCommand, ui: &Ui) -> Result<()> {
                     )
                 })
             }
-            AuditStep::Prove { model, x, test_set, keys, opening, out_dir, engine, prover } => {
-                let r = audit::prove(&audit::ProveArgs { model, x, test_set, keys, opening, out_dir: out_dir.clone(), engine, prover: prover.0 }, ui)?;
+            AuditStep::Prove { model, x, test_set, keys, opening, out_dir, how } => {
+                let r = audit::prove(&audit::ProveArgs { model, x, test_set, keys, opening, out_dir: out_dir.clone(), engine: how.engine, prover: how.prover.0 }, ui)?;
                 emit(ui, &r, |r| batch_line("audit proofs", r, &out_dir))
             }
             AuditStep::Check { x, y, test_set, proofs, keys, out } => {
@@ -442,9 +445,9 @@ pub fn run(cmd: ProtocolCommand, ui: &Ui) -> Result<()> {
                 )
             })
         }
-        ProtocolCommand::Answer { model, input, keys, receipts, opening, contest, out_dir, engine, prover } => {
+        ProtocolCommand::Answer { model, input, keys, receipts, opening, contest, out_dir, how } => {
             let r = predictions::answer(
-                &predictions::AnswerArgs { model, input, keys, receipts, opening, contest, out_dir: out_dir.clone(), engine, prover: prover.0 },
+                &predictions::AnswerArgs { model, input, keys, receipts, opening, contest, out_dir: out_dir.clone(), engine: how.engine, prover: how.prover.0 },
                 ui,
             )?;
             emit(ui, &r, |r| batch_line("contested receipts", r, &out_dir))
@@ -459,9 +462,9 @@ pub fn run(cmd: ProtocolCommand, ui: &Ui) -> Result<()> {
                 let r = retrieve::commit_dataset(&retrieve::CommitArgs { input, model, indices: indices(&ix)?, out }, ui)?;
                 emit(ui, &r, |r| println!("{} item(s) committed: {} (root {}), salts (keep private) in {}", r.items, r.dataset, r.root, r.opening))
             }
-            RetrieveStep::Respond { model, input, keys, dataset, opening, weights_opening, positive_class, out_dir, engine, prover } => {
+            RetrieveStep::Respond { model, input, keys, dataset, opening, weights_opening, positive_class, out_dir, how } => {
                 let r = retrieve::respond(
-                    &retrieve::RespondArgs { model, input, keys, dataset, opening, weights_opening, positive_class, out_dir, engine, prover: prover.0 },
+                    &retrieve::RespondArgs { model, input, keys, dataset, opening, weights_opening, positive_class, out_dir, engine: how.engine, prover: how.prover.0 },
                     ui,
                 )?;
                 emit(ui, &r, |r| {
