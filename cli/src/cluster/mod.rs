@@ -134,7 +134,7 @@ pub fn assemble(job: &Job) -> Result<AssembleReport> {
             let man = &v.keys.manifest;
             let mut items = Vec::new();
             let mut weights: Option<Option<String>> = None;
-            for task in &job.tasks {
+            for (task, state) in job.tasks.iter().zip(&st.tasks) {
                 let p = job.out(task);
                 let file = read_proof_file(&p)?;
                 let r = v.check(file, None).with_context(|| format!("task {} ({}): {} does not verify", task.id, task.name, p.display()))?;
@@ -149,7 +149,7 @@ pub fn assemble(job: &Job) -> Result<AssembleReport> {
                     input: job.input.display().to_string(),
                     proof: task.output.trim_start_matches("out/").to_string(),
                     status: "proved".into(),
-                    prove_s: task::status(job, task).seconds,
+                    prove_s: state.seconds,
                     predicted_class: r.public.predicted_class,
                 });
             }

@@ -124,6 +124,9 @@ pub struct Session {
     engine: Arc<dyn Engine>,
     rng: ChaCha20Rng,
     loaded: Option<(usize, ProvingKey<G1Affine>, EngineParams)>,
+    /// The last weights commitment computed and its seed: a batch shares one seed, and hashing every weight again
+    /// for each input would repeat the same work (seconds per input on a MobileNet).
+    weights: std::cell::RefCell<Option<(Fr, Fr)>>,
 }
 
 /// One input proved: the proof file and the opening of its commitments.
@@ -197,24 +200,34 @@ impl Session {
         let engine = select_engine(engine)?;
         ui.say(format!("engine: {}", engine.describe()));
         let rng = ChaCha20Rng::from_rng(OsRng).context("seeding the prover's randomness")?;
-        Ok(Session { keys, vis, imported: m.model, model: prepared, prover, engine, rng, loaded: None })
+        Ok(Session { keys, vis, imported: m.model, model: prepared, prover, engine, rng, loaded: None, weights: Default::default() })
     }
 
     pub fn engine_name(&self) -> String {
         self.engine.name().to_string()
     }
 
+    /// The model's weights commitment under `seed` (hidden weights).
+    pub fn weights_commitment(&self, seed: Fr) -> Result<Fr> {
+        if let Some((s, c)) = *self.weights.borrow() {
+            if s == seed {
+                return Ok(c);
+            }
+        }
+        let seeds = Seeds { weights_seed: seed, ..Seeds::fresh(None) };
+        let c = chain::model_weights_commitment(&self.model, &self.keys.manifest, &seeds)?;
+        *self.weights.borrow_mut() = Some((seed, c));
+        Ok(c)
+    }
+
     /// The public values a proof of `input` under `seeds` shows, and the model's output (one native run: every
     /// tensor's values, returned for the segments to be proved from).
     pub fn run_native(&self, input: &[i32], seeds: &Seeds) -> Result<(PublicValues, Vec<Vec<i32>>)> {
-        let (model, man, vis) = (&self.model, &self.keys.manifest, &self.vis);
+        let (model, vis) = (&self.model, &self.vis);
         let values = zkinfer_import::reference::run_all(model, input)?;
         let output = values[model.output].clone();
         let public = PublicValues {
-            weights_commitment: vis
-                .hide_weights
-                .then(|| chain::model_weights_commitment(model, man, seeds).map(|c| fr_to_hex(&c)))
-                .transpose()?,
+            weights_commitment: vis.hide_weights.then(|| self.weights_commitment(seeds.weights_seed).map(|c| fr_to_hex(&c))).transpose()?,
             input_commitment: vis.hide_input.then(|| commit::commit_tensor(input, seeds.input_salt).map(|c| fr_to_hex(&c))).transpose()?,
             input: (!vis.hide_input).then(|| input.to_vec()),
             output_commitment: vis.hide_output.then(|| commit::commit_tensor(&output, seeds.output_salt).map(|c| fr_to_hex(&c))).transpose()?,

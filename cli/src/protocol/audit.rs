@@ -223,9 +223,8 @@ pub fn prove(a: &ProveArgs, ui: &Ui) -> Result<BatchSummary> {
         bail!("{} ({dtype} {shape:?}) is not the committed test set's examples ({} {:?})", a.x.display(), c.x_dtype, c.x_shape);
     }
     let wseed = weights_seed(&a.opening, &session.vis)?;
-    let seeds = Seeds { weights_seed: wseed, ..Seeds::fresh(None) };
     if let Some(want) = &c.weights_commitment {
-        let have = crate::chain::model_weights_commitment(&session.model, &session.keys.manifest, &seeds)?;
+        let have = session.weights_commitment(wseed)?;
         if have != fr_from_hex(want, "test set weights_commitment")? {
             bail!(
                 "{} opens weights commitment {}, but the test set was committed against {want}: prove with the opening of the published commitment",

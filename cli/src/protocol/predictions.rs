@@ -86,10 +86,6 @@ pub struct Contest {
     pub ids: Vec<String>,
 }
 
-pub fn receipts_opening_path(receipts: &Path) -> PathBuf {
-    crate::commands::prove::opening_path(receipts)
-}
-
 pub struct ServeArgs {
     pub model: PathBuf,
     pub input: PathBuf,
@@ -139,7 +135,7 @@ pub fn serve(a: &ServeArgs, ui: &Ui) -> Result<ServeReport> {
         weights_commitment: receipts.first().and_then(|r| r.public.weights_commitment.clone()),
         receipts,
     };
-    let opening = receipts_opening_path(&a.out);
+    let opening = crate::commands::prove::opening_path(&a.out);
     // The salts first: receipts never exist without the means to prove them.
     write_artifact(&opening, &ReceiptOpenings { format: RECEIPTS_OPENING_FORMAT.into(), openings }, true)?;
     write_artifact(&a.out, &file, false)?;
@@ -226,7 +222,7 @@ pub struct AnswerArgs {
 pub fn answer(a: &AnswerArgs, ui: &Ui) -> Result<BatchSummary> {
     let receipts = read_receipts(&a.receipts)?;
     let contest = read_contest(&a.contest, &a.receipts, &receipts)?;
-    let opening_path = a.opening.clone().unwrap_or_else(|| receipts_opening_path(&a.receipts));
+    let opening_path = a.opening.clone().unwrap_or_else(|| crate::commands::prove::opening_path(&a.receipts));
     let openings: ReceiptOpenings = read_artifact(&opening_path, RECEIPTS_OPENING_FORMAT)?;
     let mut session = Session::open(&a.model, &a.keys, None, a.engine, a.prover, None, false, ui)?;
     let entries = batch_entries(&a.input, &session.imported, None)?;
