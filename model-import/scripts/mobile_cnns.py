@@ -1,0 +1,517 @@
+"""Generate three small mobile CNNs (MobileNet v3 small, EfficientNet-Lite and ShuffleNet v2 in miniature) with seeded
+weights, batch norm folded into the convolutions, and quantize them statically to QDQ int8 with onnxruntime.
+
+    python mobile_cnns.py --out ../fixtures                  # all three
+    python mobile_cnns.py --model shufflenet_style --report   # one, and print its QDQ pattern per op type
+
+No torch here: the graphs are written with onnx.helper in the shapes torch.onnx.export (TorchScript exporter, opset 17,
+torchvision module layout) writes: node "/features/features.0/features.0.0/Conv" with output
+"/features/features.0/features.0.0/Conv_output_0", initializers "features.0.0.weight" / ".bias", activations as their
+own nodes (HardSwish, HardSigmoid alpha 1/6 beta 0.5, Relu, Clip(0, 6) for ReLU6), pooling as ReduceMean over axes
+[2, 3] (axes an attribute at opset 17) or GlobalAveragePool, classifier Flatten + Gemm transB=1, squeeze-and-excite
+as ReduceMean keepdims=1 -> Conv 1x1 -> Relu -> Conv 1x1 -> HardSigmoid -> Mul (broadcasting [1,C,1,1] over
+[1,C,H,W]), channel shuffle as Reshape [1,g,C/g,H,W] -> Transpose [0,2,1,3,4] -> Reshape [1,C,H,W]. Convs: groups 1
+or depthwise, no dilation, explicit symmetric pads. IR version 8 (onnxruntime reads it; onnx 1.23 would write 14).
+
+Models (10 classes, input "input" float [1,3,32,32], output "logits" [1,10]); MACs count Conv and Gemm multiplies:
+  mobilenet_v3_small_style  stem 3x3/2 + HardSwish; 4 bnecks (3x3/2 ReLU SE; 3x3/2 ReLU; 5x5 HardSwish SE residual;
+                            5x5 HardSwish); 1x1 + HardSwish; ReduceMean keepdims=1; Flatten; Gemm + HardSwish; Gemm.
+  efficientnet_lite_style   stem 3x3/2 + ReLU6; 4 MBConv (expand 1x1 + ReLU6, depthwise 5x5 + ReLU6, project 1x1,
+                            residual Add on the two stride-1 ones), no SE; head 1x1 + ReLU6; ReduceMean keepdims=0; Gemm.
+  shufflenet_style          stem 3x3/2 + Relu; MaxPool 3x3/2 pad 1; two stride-2 ShuffleNet v2 units (Concat of the
+                            two branches on axis 1, channel shuffle g=2); 1x1 + Relu; GlobalAveragePool; Flatten; Gemm.
+
+Writes, for each STEM: STEM_int8.onnx (QDQ; quantize_static, QInt8 activations and weights, per-tensor, symmetric
+weights, asymmetric activations, MinMax calibration on seeded normal inputs; input tagged with ImageNet's mean/std),
+STEM_inputs.npy (float32 [2,3,32,32], seeded normal), STEM_ort_int8_logits.npy (float32 [2,10], onnxruntime's
+default session on the int8 model), STEM_ort_layers.npy + STEM_ort_layers.json (the per-layer oracle for input 0:
+the int8 values, as float32, of every QuantizeLinear output in graph order, from a session with
+GraphOptimizationLevel.ORT_DISABLE_ALL; the json lists name, shape, offset and len of each, format
+"zkinfer-ort-layers/1"). --keep-fp32 also writes STEM_fp32.onnx. Prints one json line per model (MACs, params,
+nodes, file sizes, onnxruntime's max |float - int8| logit difference). Deterministic for a given seed (same bytes).
+
+--report prints, per op type, the Q/DQ pattern onnxruntime wrote around it (scales, zero points, removed ops, float
+tensors that no Q/DQ touches). The fixtures use onnxruntime's default op_types_to_quantize, which lacks HardSwish,
+HardSigmoid and ReduceMean: they get Q/DQ only from quantized neighbours, so mobilenet_v3_small_style's last
+HardSwish -> ReduceMean -> Flatten stays float. --quantize-every-op lists them too (then every tensor is quantized).
+
+Tested with Python 3.11, numpy 2.4.6, onnx 1.23.2, onnxruntime 1.31.1 (requirements.txt; `bash setup.sh`).
+"""
+import argparse
+import collections
+import json
+import os
+import tempfile
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+
+import input_meta
+from onnx import TensorProto, helper, numpy_helper
+from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+from onnxruntime.quantization.registry import QDQRegistry, QLinearOpsRegistry
+
+RESOLUTION = 32
+CLASSES = 10
+OPSET = 17
+
+
+FORMAT = "zkinfer-ort-layers/1"
+
+
+def make_divisible(v, divisor=8):
+    new_v = max(divisor, int(v + divisor / 2) // divisor * divisor)
+    if new_v < 0.9 * v:
+        new_v += divisor
+    return new_v
+
+
+class Mod:
+    """A torch module's place in the export's names. torch.onnx names a node by its module scope: one component per
+    module, the module's name relative to its closest ancestor that is not an nn.Sequential (so "features.0.0" under
+    the model, but "block.0.0" under an InvertedResidual), e.g. "/features/features.1/block/block.0/block.0.0/Conv".
+    Parameters take the full dotted path ("features.1.block.0.0.weight")."""
+
+    def __init__(self, path="", pname="", comp="", seq=False):
+        self.path, self.pname, self.comp, self.seq = path, pname, comp, seq
+
+    def child(self, name, seq=False):
+        comp = f"{self.comp}.{name}" if self.seq else str(name)
+        return Mod(f"{self.path}/{comp}", f"{self.pname}.{name}" if self.pname else str(name), comp, seq)
+
+    def seqs(self, dotted):
+        """Descends through nn.Sequential children: seqs("features.1") = child("features", seq).child("1", seq)."""
+        m = self
+        for name in dotted.split("."):
+            m = m.child(name, seq=True)
+        return m
+
+
+ROOT = Mod()
+
+
+class Builder:
+    """A graph of float tensors with static shapes, named as torch.onnx.export names them."""
+
+    def __init__(self, seed):
+        self.rng = np.random.default_rng(seed)
+        self.nodes, self.inits = [], []
+        self.macs = 0
+        self.params = 0
+        self.shapes = {"input": (1, 3, RESOLUTION, RESOLUTION)}
+        self.used = collections.Counter()
+        self.constants = 0
+
+    def node(self, mod, op, inputs, shape, **attrs):
+        """Appends `op` in module `mod`'s scope; a second node of one op type in one scope gets "_1", and so on."""
+        key = f"{mod.path}/{op}"
+        n = self.used[key]
+        self.used[key] += 1
+        name = key if n == 0 else f"{key}_{n}"
+        out = name + "_output_0"
+        self.nodes.append(helper.make_node(op, inputs, [out], name=name, **attrs))
+        self.shapes[out] = tuple(int(d) for d in shape)
+        return out
+
+    def constant(self, op, array):
+        """A constant operand as the exporter leaves it after constant folding: an initializer "onnx::Op_N"."""
+        self.constants += 1
+        name = f"onnx::{op}_{1000 + self.constants}"
+        self.inits.append(numpy_helper.from_array(array, name))
+        return name
+
+    def conv(self, x, mod, cout, k, stride=1, depthwise=False):
+        """nn.Conv2d `mod` with its batch norm folded in (weight and bias); pads k//2 on every side."""
+        _, cin, h, w = self.shapes[x]
+        groups = cin if depthwise else 1
+        assert not depthwise or cout == cin
+        fan_in = cin // groups * k * k
+        wt = self.rng.normal(0, np.sqrt(2.0 / fan_in), (cout, cin // groups, k, k)).astype(np.float32)
+        b = self.rng.normal(0, 0.05, cout).astype(np.float32)
+        self.inits += [numpy_helper.from_array(wt, mod.pname + ".weight"),
+                       numpy_helper.from_array(b, mod.pname + ".bias")]
+        pad = k // 2
+        oh, ow = (h + 2 * pad - k) // stride + 1, (w + 2 * pad - k) // stride + 1
+        self.macs += oh * ow * cout * fan_in
+        self.params += wt.size + b.size
+        return self.node(mod, "Conv", [x, mod.pname + ".weight", mod.pname + ".bias"], (1, cout, oh, ow),
+                         dilations=[1, 1], group=groups, kernel_shape=[k, k], pads=[pad] * 4, strides=[stride] * 2)
+
+    def act(self, x, mod, kind):
+        shape = self.shapes[x]
+        if kind == "relu":
+            return self.node(mod, "Relu", [x], shape)
+        if kind == "relu6":  # nn.ReLU6 exports as Clip(x, 0, 6)
+            lo = self.constant("Clip", np.array(0.0, np.float32))
+            hi = self.constant("Clip", np.array(6.0, np.float32))
+            return self.node(mod, "Clip", [x, lo, hi], shape)
+        if kind == "hswish":
+            return self.node(mod, "HardSwish", [x], shape)
+        if kind == "hsigmoid":  # nn.Hardsigmoid: relu6(x + 3) / 6
+            return self.node(mod, "HardSigmoid", [x], shape, alpha=1.0 / 6, beta=0.5)
+        if kind == "sigmoid":
+            return self.node(mod, "Sigmoid", [x], shape)
+        raise ValueError(kind)
+
+    def conv_act(self, x, mod, cout, k, stride, act, depthwise=False):
+        """torchvision's Conv2dNormActivation `mod` (an nn.Sequential): .0 Conv, .1 BatchNorm (folded), .2 act."""
+        y = self.conv(x, mod.child(0), cout, k, stride, depthwise)
+        return self.act(y, mod.child(2), act) if act else y
+
+    def mean(self, x, mod, keepdims):
+        n, c = self.shapes[x][:2]
+        return self.node(mod, "ReduceMean", [x], (n, c, 1, 1) if keepdims else (n, c), axes=[2, 3],
+                         keepdims=int(keepdims))
+
+    def global_pool(self, x, mod):
+        n, c = self.shapes[x][:2]
+        return self.node(mod, "GlobalAveragePool", [x], (n, c, 1, 1))
+
+    def flatten(self, x, mod=ROOT):
+        s = self.shapes[x]
+        return self.node(mod, "Flatten", [x], (s[0], int(np.prod(s[1:]))), axis=1)
+
+    def gemm(self, x, mod, cout, out_name=None):
+        """nn.Linear `mod`: Gemm(x, W [cout, cin], b) with transB=1."""
+        cin = self.shapes[x][1]
+        wt = self.rng.normal(0, np.sqrt(1.0 / cin), (cout, cin)).astype(np.float32)
+        b = self.rng.normal(0, 0.05, cout).astype(np.float32)
+        self.inits += [numpy_helper.from_array(wt, mod.pname + ".weight"),
+                       numpy_helper.from_array(b, mod.pname + ".bias")]
+        self.macs += cin * cout
+        self.params += wt.size + b.size
+        y = self.node(mod, "Gemm", [x, mod.pname + ".weight", mod.pname + ".bias"], (1, cout), alpha=1.0, beta=1.0,
+                      transB=1)
+        if out_name:  # the graph output takes the name given to torch.onnx.export
+            self.nodes[-1].output[0] = out_name
+            self.shapes[out_name] = self.shapes.pop(y)
+            y = out_name
+        return y
+
+    def add(self, a, b, mod):
+        assert self.shapes[a] == self.shapes[b]
+        return self.node(mod, "Add", [a, b], self.shapes[a])
+
+    def mul(self, a, b, mod):
+        return self.node(mod, "Mul", [a, b], np.broadcast_shapes(self.shapes[a], self.shapes[b]))
+
+    def concat(self, xs, mod):
+        s = self.shapes[xs[0]]
+        return self.node(mod, "Concat", xs, (s[0], sum(self.shapes[x][1] for x in xs)) + s[2:], axis=1)
+
+    def reshape(self, x, mod, shape):
+        target = self.constant("Reshape", np.array(shape, np.int64))
+        return self.node(mod, "Reshape", [x, target], shape)
+
+    def transpose(self, x, mod, perm):
+        s = self.shapes[x]
+        return self.node(mod, "Transpose", [x], [s[p] for p in perm], perm=perm)
+
+    def squeeze_excite(self, x, mod, squeeze):
+        """torchvision's SqueezeExcitation `mod` (avgpool, fc1, activation, fc2, scale_activation); the pooling as
+        ReduceMean keepdims=1, then scale * input with [1,C,1,1] broadcast over [1,C,H,W]."""
+        c = self.shapes[x][1]
+        s = self.mean(x, mod.child("avgpool"), keepdims=True)
+        s = self.conv(s, mod.child("fc1"), squeeze, 1)
+        s = self.act(s, mod.child("activation"), "relu")
+        s = self.conv(s, mod.child("fc2"), c, 1)
+        s = self.act(s, mod.child("scale_activation"), "hsigmoid")
+        return self.mul(s, x, mod)
+
+    def model(self, name, output):
+        graph = helper.make_graph(
+            self.nodes, name,
+            [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, RESOLUTION, RESOLUTION])],
+            [helper.make_tensor_value_info(output, TensorProto.FLOAT, [1, CLASSES])], self.inits)
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="pytorch",
+                                  producer_version="2.5.0")
+        model.ir_version = 8  # onnxruntime 1.31 reads IR <= 13; onnx 1.23 would write 14
+        onnx.checker.check_model(model, full_check=True)
+        return model
+
+
+def mobilenet_v3_small_style(seed):
+    """torchvision's MobileNetV3 layout: features.i an InvertedResidual whose `block` holds expand (when the expanded
+    width differs), depthwise, [SqueezeExcitation], project; residual Add when stride 1 and in == out."""
+    bld = Builder(seed)
+    x = bld.conv_act("input", ROOT.seqs("features.0"), 16, 3, 2, "hswish")
+    cin = 16
+    # (kernel, expanded, out, SE, activation, stride), as torchvision's InvertedResidualConfig.
+    for i, (k, exp, cout, se, act, stride) in enumerate([(3, 16, 16, True, "relu", 2),
+                                                           (3, 64, 24, False, "relu", 2),
+                                                           (5, 72, 24, True, "hswish", 1),
+                                                           (5, 96, 40, False, "hswish", 1)], start=1):
+        feat = ROOT.child("features", seq=True).child(i)  # InvertedResidual
+        block = feat.child("block", seq=True)
+        h, j = x, 0
+        if exp != cin:
+            h = bld.conv_act(h, block.child(j, seq=True), exp, 1, 1, act)
+            j += 1
+        h = bld.conv_act(h, block.child(j, seq=True), exp, k, stride, act, depthwise=True)
+        j += 1
+        if se:
+            h = bld.squeeze_excite(h, block.child(j), make_divisible(exp // 4, 8))
+            j += 1
+        h = bld.conv_act(h, block.child(j, seq=True), cout, 1, 1, None)
+        x = bld.add(h, x, feat) if stride == 1 and cin == cout else h
+        cin = cout
+    x = bld.conv_act(x, ROOT.seqs("features.5"), 192, 1, 1, "hswish")
+    x = bld.mean(x, ROOT.child("avgpool"), keepdims=True)
+    x = bld.flatten(x)
+    classifier = ROOT.child("classifier", seq=True)
+    x = bld.gemm(x, classifier.child(0), 96)
+    x = bld.act(x, classifier.child(1), "hswish")
+    # classifier.2 is Dropout: gone in eval mode.
+    y = bld.gemm(x, classifier.child(3), CLASSES, out_name="logits")
+    return bld.model("mobilenet_v3_small_style", y), bld.macs, bld.params
+
+
+def efficientnet_lite_style(seed):
+    """torchvision's EfficientNet layout (features.s.b an MBConv whose `block` holds expand, depthwise, project),
+    Lite variant: ReLU6 everywhere, no squeeze-and-excite; residual Add when stride 1 and in == out."""
+    bld = Builder(seed)
+    x = bld.conv_act("input", ROOT.seqs("features.0"), 16, 3, 2, "relu6")
+    cin = 16
+    # stage -> [(expand ratio, kernel, stride, out)]
+    for s, layers in enumerate([[(3, 5, 2, 24), (3, 5, 1, 24)], [(3, 5, 2, 32), (3, 5, 1, 32)]], start=1):
+        for b, (ratio, k, stride, cout) in enumerate(layers):
+            mbconv = ROOT.seqs(f"features.{s}").child(b)
+            block = mbconv.child("block", seq=True)
+            hid = cin * ratio
+            h = bld.conv_act(x, block.child(0, seq=True), hid, 1, 1, "relu6")
+            h = bld.conv_act(h, block.child(1, seq=True), hid, k, stride, "relu6", depthwise=True)
+            h = bld.conv_act(h, block.child(2, seq=True), cout, 1, 1, None)
+            # block.3 would be StochasticDepth: identity in eval mode.
+            x = bld.add(h, x, mbconv) if stride == 1 and cin == cout else h
+            cin = cout
+    x = bld.conv_act(x, ROOT.seqs("features.3"), 160, 1, 1, "relu6")
+    x = bld.mean(x, ROOT.child("avgpool"), keepdims=False)  # so torch.flatten has nothing left to do
+    # classifier.0 is Dropout.
+    y = bld.gemm(x, ROOT.child("classifier", seq=True).child(1), CLASSES, out_name="logits")
+    return bld.model("efficientnet_lite_style", y), bld.macs, bld.params
+
+
+def shufflenet_style(seed):
+    """torchvision's ShuffleNetV2 layout (conv1, maxpool, stageN.i InvertedResidual with branch1 / branch2, conv5,
+    fc), stride-2 units only (no Split): branch1 = depthwise 3x3/2 (.0) -> 1x1 (.2) -> Relu (.4); branch2 = 1x1 (.0)
+    -> Relu (.2) -> depthwise 3x3/2 (.3) -> 1x1 (.5) -> Relu (.7); Concat; channel_shuffle(g=2)."""
+    bld = Builder(seed)
+    x = bld.conv_act("input", ROOT.seqs("conv1"), 24, 3, 2, "relu")
+    _, _, h, w = bld.shapes[x]
+    x = bld.node(ROOT.child("maxpool"), "MaxPool", [x], (1, 24, (h - 1) // 2 + 1, (w - 1) // 2 + 1),
+                 ceil_mode=0, dilations=[1, 1], kernel_shape=[3, 3], pads=[1, 1, 1, 1], strides=[2, 2])
+    for stage, cout in ((2, 64), (3, 128)):
+        unit = ROOT.child(f"stage{stage}", seq=True).child(0)
+        half = cout // 2
+        b1 = unit.child("branch1", seq=True)
+        y1 = bld.conv(x, b1.child(0), bld.shapes[x][1], 3, 2, depthwise=True)
+        y1 = bld.conv(y1, b1.child(2), half, 1)
+        y1 = bld.act(y1, b1.child(4), "relu")
+        b2 = unit.child("branch2", seq=True)
+        y2 = bld.conv(x, b2.child(0), half, 1)
+        y2 = bld.act(y2, b2.child(2), "relu")
+        y2 = bld.conv(y2, b2.child(3), half, 3, 2, depthwise=True)
+        y2 = bld.conv(y2, b2.child(5), half, 1)
+        y2 = bld.act(y2, b2.child(7), "relu")
+        x = bld.concat([y1, y2], unit)
+        _, c, h, w = bld.shapes[x]
+        x = bld.reshape(x, unit, [1, 2, c // 2, h, w])
+        x = bld.transpose(x, unit, [0, 2, 1, 3, 4])
+        x = bld.reshape(x, unit, [1, c, h, w])
+    x = bld.conv_act(x, ROOT.seqs("conv5"), 192, 1, 1, "relu")
+    x = bld.global_pool(x, ROOT.child("avgpool"))
+    x = bld.flatten(x)
+    y = bld.gemm(x, ROOT.child("fc"), CLASSES, out_name="logits")
+    return bld.model("shufflenet_style", y), bld.macs, bld.params
+
+
+MODELS = {"mobilenet_v3_small_style": mobilenet_v3_small_style,
+          "efficientnet_lite_style": efficientnet_lite_style,
+          "shufflenet_style": shufflenet_style}
+
+
+class Calibration(CalibrationDataReader):
+    def __init__(self, count, seed):
+        rng = np.random.default_rng(seed)
+        # Images normalised like ImageNet inputs: roughly zero mean, unit variance.
+        self.it = iter([{"input": rng.normal(0, 1, (1, 3, RESOLUTION, RESOLUTION)).astype(np.float32)}
+                        for _ in range(count)])
+
+    def get_next(self):
+        return next(self.it, None)
+
+
+def run(model_path, inputs, optimized=True):
+    so = ort.SessionOptions()
+    if not optimized:
+        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    sess = ort.InferenceSession(model_path, so, providers=["CPUExecutionProvider"])
+    return np.concatenate([sess.run(None, {"input": inputs[i:i + 1]})[0] for i in range(len(inputs))])
+
+
+def ort_layers(int8_path, x):
+    """onnxruntime's int8 value of every QuantizeLinear output (graph order) for input x, unoptimized session."""
+    m = onnx.load(int8_path)
+    names = [n.output[0] for n in m.graph.node if n.op_type == "QuantizeLinear"]
+    listed = {o.name for o in m.graph.output}
+    for n in names:
+        if n not in listed:
+            m.graph.output.append(helper.make_tensor_value_info(n, TensorProto.INT8, None))
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    sess = ort.InferenceSession(m.SerializeToString(), so, providers=["CPUExecutionProvider"])
+    values = sess.run(names, {"input": x})
+    tensors, flat, offset = [], [], 0
+    for n, v in zip(names, values):
+        assert v.dtype == np.int8, (n, v.dtype)
+        tensors.append({"name": n, "shape": list(v.shape), "offset": offset, "len": int(v.size)})
+        flat.append(v.astype(np.float32).ravel())
+        offset += v.size
+    return np.concatenate(flat), tensors
+
+
+def generate(stem, out, seed, calibration, keep_fp32, every_op=False):
+    model, macs, params = MODELS[stem](seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        fp32 = os.path.join(out if keep_fp32 else tmp, stem + "_fp32.onnx")
+        onnx.save(model, fp32)
+        int8 = os.path.join(out, stem + "_int8.onnx")
+        # Default op_types_to_quantize (None): onnxruntime's registries, which lack HardSwish, HardSigmoid and
+        # ReduceMean; those get Q/DQ only where a neighbour is quantized. --quantize-every-op adds them.
+        ops = sorted(set(QLinearOpsRegistry) | set(QDQRegistry) | {"HardSwish", "HardSigmoid", "ReduceMean"})
+        quantize_static(fp32, int8, Calibration(calibration, seed),
+                        quant_format=QuantFormat.QDQ, activation_type=QuantType.QInt8, weight_type=QuantType.QInt8,
+                        op_types_to_quantize=ops if every_op else None,
+                        extra_options={"WeightSymmetric": True, "ActivationSymmetric": False})
+        input_meta.tag(int8, "rgb", [0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
+        # Two seeded inputs; onnxruntime's outputs of the int8 model are the oracle for the integer reference.
+        inputs = np.random.default_rng(seed + 1).normal(0, 1, (2, 3, RESOLUTION, RESOLUTION)).astype(np.float32)
+        logits = run(int8, inputs).astype(np.float32)
+        float_logits = run(fp32, inputs)
+    np.save(os.path.join(out, stem + "_inputs.npy"), inputs)
+    np.save(os.path.join(out, stem + "_ort_int8_logits.npy"), logits)
+    layers, tensors = ort_layers(int8, inputs[:1])
+    np.save(os.path.join(out, stem + "_ort_layers.npy"), layers)
+    with open(os.path.join(out, stem + "_ort_layers.json"), "w") as f:
+        json.dump({"format": FORMAT, "model": stem, "input_index": 0, "tensors": tensors}, f, indent=1)
+        f.write("\n")
+    files = [stem + s for s in ("_int8.onnx", "_inputs.npy", "_ort_int8_logits.npy", "_ort_layers.npy",
+                                "_ort_layers.json")]
+    q = onnx.load(int8)
+    return {"model": stem, "macs": macs, "params": params, "float_nodes": len(model.graph.node),
+            "int8_nodes": len(q.graph.node), "quantized_tensors": len(tensors),
+            "max_abs_logit_diff_float_vs_int8": float(np.abs(float_logits - logits).max()),
+            "float_logit_range": float(np.abs(float_logits).max()),
+            "bytes": {f: os.path.getsize(os.path.join(out, f)) for f in files}}
+
+
+def report(stem, int8_path, fp32_model):
+    """Prints how onnxruntime's QDQ export treats each compute op: where its inputs come from, where its output goes,
+    the (scale, zero point) pairs, ops it removed, and float tensors that no Q/DQ touches."""
+    m = onnx.load(int8_path)
+    inits = {i.name: numpy_helper.to_array(i) for i in m.graph.initializer}
+    producer = {o: n for n in m.graph.node for o in n.output}
+    consumers = collections.defaultdict(list)
+    for n in m.graph.node:
+        for i in n.input:
+            consumers[i].append(n)
+
+    def qp(n):
+        s, z = qkey(n)
+        return f"s={s:.6g},zp={z}"
+
+    def qkey(n):
+        s = inits[n.input[1]]
+        assert s.size == 1, f"{n.name}: per-channel scale"
+        return (s.item(), int(inits[n.input[2]].item()) if len(n.input) > 2 else 0)
+
+    def src(t):
+        """What feeds a compute node's input t."""
+        if t in inits:
+            return f"init {inits[t].dtype} {inits[t].tolist() if inits[t].size <= 8 else list(inits[t].shape)}"
+        p = producer.get(t)
+        if p is None:
+            return f"graph input {t}"
+        if p.op_type == "DequantizeLinear":
+            x = p.input[0]
+            kind = (f"const {inits[x].dtype} {list(inits[x].shape)}" if x in inits
+                    else f"{producer[x].op_type}" if x in producer else "input")
+            return f"DQ({qp(p)}) <- {kind}"
+        return f"FLOAT from {p.op_type}"
+
+    def dst(t):
+        cs = consumers.get(t, [])
+        if not cs:
+            return ["graph output (float)"]
+        return [f"Q({qp(c)})" if c.op_type == "QuantizeLinear" else f"FLOAT to {c.op_type}" for c in cs]
+
+    def short(s):
+        """The kind of an input / output without its numbers: "DQ(w)" for a constant's DequantizeLinear."""
+        return s.split(" <- ")[0].split("(")[0].split(" [")[0] + ("(w)" if "<- const" in s else "")
+
+    print(f"== {stem}: {len(m.graph.node)} nodes; ops in float model:",
+          dict(collections.Counter(n.op_type for n in fp32_model.graph.node)), "; in int8 model:",
+          dict(collections.Counter(n.op_type for n in m.graph.node)))
+    per_op = collections.defaultdict(collections.Counter)
+    example = {}
+    notes = collections.defaultdict(set)
+    for n in m.graph.node:
+        if n.op_type in ("QuantizeLinear", "DequantizeLinear"):
+            continue
+        ins = [src(i) for i in n.input if i]
+        outs = dst(n.output[0])
+        pattern = "in: " + " | ".join(short(s) for s in ins) + " ; out: " + " | ".join(short(o) for o in outs)
+        per_op[n.op_type][pattern] += 1
+        example.setdefault(n.op_type, (n.name, ins, outs))
+        act_dq = [producer[i] for i in n.input if i in producer and producer[i].op_type == "DequantizeLinear"
+                  and producer[i].input[0] not in inits]
+        out_q = [c for c in consumers.get(n.output[0], []) if c.op_type == "QuantizeLinear"]
+        if n.op_type in ("Reshape", "Transpose", "MaxPool", "Flatten", "Concat") and act_dq and out_q:
+            same = all(qkey(d) == qkey(out_q[0]) for d in act_dq)
+            notes[n.op_type].add("inputs and output share (scale, zp)" if same else
+                                 f"(scale, zp) differ: in {[qkey(d) for d in act_dq]} out {qkey(out_q[0])}")
+        if n.op_type in ("Concat", "Add", "Mul") and len(act_dq) > 1:
+            keys = {qkey(d) for d in act_dq}
+            notes[n.op_type].add("all inputs one (scale, zp)" if len(keys) == 1 else
+                                 f"inputs differ: {sorted(keys)}")
+    for op in sorted(per_op):
+        print(f"  {op}:")
+        for pat, c in per_op[op].items():
+            print(f"    {c} x {pat}")
+        for note in sorted(notes[op]):
+            print(f"    note: {note}")
+        name, ins, outs = example[op]
+        print(f"    e.g. {name}: [{'; '.join(ins)}] -> {op} -> [{'; '.join(outs)}]")
+    # Float islands: a float tensor made by a compute op and read by a compute op, no Q/DQ between.
+    islands = [f"{producer[t].op_type} -> {c.op_type} ({t})" for t in consumers for c in consumers[t]
+               if t in producer and producer[t].op_type not in ("QuantizeLinear", "DequantizeLinear")
+               and c.op_type not in ("QuantizeLinear", "DequantizeLinear")]
+    print("  float islands (compute op -> compute op on a float tensor):", islands or "none")
+    # Q -> DQ pairs: does each Q feed DQs only, with the same parameters?
+    odd = [n.name for n in m.graph.node if n.op_type == "QuantizeLinear" and any(
+        c.op_type != "DequantizeLinear" or qkey(c) != qkey(n) for c in consumers[n.output[0]])]
+    print("  QuantizeLinear not followed only by same-parameter DequantizeLinear:", odd or "none")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", choices=sorted(MODELS), action="append", help="default: all three")
+    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "fixtures"))
+    ap.add_argument("--seed", type=int, default=2025)
+    ap.add_argument("--calibration", type=int, default=8)
+    ap.add_argument("--keep-fp32", action="store_true")
+    ap.add_argument("--report", action="store_true", help="print the QDQ pattern onnxruntime wrote around each op")
+    ap.add_argument("--quantize-every-op", action="store_true",
+                    help="also list HardSwish, HardSigmoid, ReduceMean in op_types_to_quantize (not the fixtures)")
+    args = ap.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    for stem in args.model or list(MODELS):
+        print(json.dumps(generate(stem, args.out, args.seed, args.calibration, args.keep_fp32,
+                                         args.quantize_every_op)), flush=True)
+        if args.report:
+            report(stem, os.path.join(args.out, stem + "_int8.onnx"), MODELS[stem](args.seed)[0])
+
+
+if __name__ == "__main__":
+    main()
