@@ -68,7 +68,8 @@ pub enum Op {
         bias: Vec<i64>,
         requant: Vec<Requant>,
     },
-    /// y = requant(a_mult·(a − za) + b_mult·(b − zb)): each side rescaled to the output scale.
+    /// y = requant(a_mult·(a − za) + b_mult·(b − zb)): each side rescaled to the output scale. The inputs broadcast
+    /// (numpy rules) to the output's shape.
     Add {
         a_multiplier: Multiplier,
         b_multiplier: Multiplier,
@@ -76,6 +77,21 @@ pub enum Op {
         lo: i32,
         hi: i32,
     },
+    /// y = requant((a − za)·(b − zb)) with M = s_a·s_b / s_y; the inputs broadcast (numpy rules) to the output's
+    /// shape (squeeze-and-excite: [1,C,H,W] × [1,C,1,1]).
+    Mul { requant: Requant },
+    /// An elementwise int8 → int8 function (Relu, Clip, LeakyRelu, HardSigmoid, HardSwish, Sigmoid, Tanh with their
+    /// input and output quantization): y = table[x + 128]. `function` names it (ONNX op type).
+    Lookup { function: String, table: Vec<i32> },
+    /// Window maximum; padded cells never win. Quantization passes through.
+    MaxPool {
+        kernel: [usize; 2],
+        stride: [usize; 2],
+        /// top, left, bottom, right
+        pads: [usize; 4],
+    },
+    /// Axis permutation (Transpose): output axis i is input axis perm[i]; values and quantization pass through.
+    Transpose { perm: Vec<usize> },
     /// Mean over H·W: requant(Σ (x − zx)) with M = s_x / (s_y · H·W).
     GlobalAveragePool { requant: Requant },
     /// Window mean: requant(Σ_window (x − zx)) with M = s_x / (s_y · kh·kw); padded cells count as zeros.
@@ -96,9 +112,77 @@ pub enum Op {
     /// Channels start..end of the input (axis 1); values and quantization pass through. Made by
     /// [`crate::split`], never imported.
     Slice { start: usize, end: usize },
-    /// The inputs' channels one after the other (axis 1), all with the output's quantization. Made by
-    /// [`crate::split`], never imported.
-    Concat,
+    /// The inputs' channels one after the other (axis 1). An input with another quantization than the output's is
+    /// rescaled first (`rescale[i]`: y = requant(x − z_x) with M = s_x / s_y); `None` passes it through.
+    Concat { rescale: Vec<Option<Requant>> },
+}
+
+/// For each element of a tensor of shape `out`, the index of the element of a tensor of shape `inp` that numpy
+/// broadcasting reads (shapes aligned at the right; a dimension of 1 repeats). None if `inp` does not broadcast.
+pub fn broadcast_index(out: &[usize], inp: &[usize]) -> Option<Vec<usize>> {
+    if inp.len() > out.len() {
+        return None;
+    }
+    let lead = out.len() - inp.len();
+    let dims: Vec<usize> = (0..out.len()).map(|i| if i < lead { 1 } else { inp[i - lead] }).collect();
+    if dims.iter().zip(out).any(|(&d, &o)| d != o && d != 1) {
+        return None;
+    }
+    let total: usize = out.iter().product();
+    let mut idx = Vec::with_capacity(total);
+    let mut pos = vec![0usize; out.len()];
+    for _ in 0..total {
+        let mut j = 0;
+        for (&p, &d) in pos.iter().zip(&dims) {
+            j = j * d + if d == 1 { 0 } else { p };
+        }
+        idx.push(j);
+        for a in (0..out.len()).rev() {
+            pos[a] += 1;
+            if pos[a] < out[a] {
+                break;
+            }
+            pos[a] = 0;
+        }
+    }
+    Some(idx)
+}
+
+/// The numpy broadcast of two shapes, if they broadcast.
+pub fn broadcast_shape(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
+    let n = a.len().max(b.len());
+    let at = |s: &[usize], i: usize| if i < n - s.len() { 1 } else { s[i - (n - s.len())] };
+    (0..n)
+        .map(|i| match (at(a, i), at(b, i)) {
+            (x, y) if x == y => Some(x),
+            (1, y) => Some(y),
+            (x, 1) => Some(x),
+            _ => None,
+        })
+        .collect()
+}
+
+/// For each element of the output of a transpose with `perm` of a tensor of shape `inp`, its index in the input.
+pub fn transpose_index(inp: &[usize], perm: &[usize]) -> Vec<usize> {
+    let out: Vec<usize> = perm.iter().map(|&p| inp[p]).collect();
+    let mut strides = vec![1usize; inp.len()];
+    for a in (0..inp.len().saturating_sub(1)).rev() {
+        strides[a] = strides[a + 1] * inp[a + 1];
+    }
+    let total: usize = out.iter().product();
+    let mut idx = Vec::with_capacity(total);
+    let mut pos = vec![0usize; out.len()];
+    for _ in 0..total {
+        idx.push(pos.iter().zip(perm).map(|(&p, &ax)| p * strides[ax]).sum());
+        for a in (0..out.len()).rev() {
+            pos[a] += 1;
+            if pos[a] < out[a] {
+                break;
+            }
+            pos[a] = 0;
+        }
+    }
+    idx
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -169,6 +253,11 @@ impl QuantModel {
                     requant.iter().map(clamp).collect::<Vec<_>>().join(";")
                 ),
                 Op::Add { a_multiplier: _, b_multiplier: _, out, lo, hi } => format!("add z={} clamp=[{lo},{hi}]", out.zero_point),
+                Op::Mul { requant } => format!("mul {}", clamp(requant)),
+                // The table is derived from the input and output scales: part of the circuit's fixed columns.
+                Op::Lookup { function, table } => format!("lookup {function} {table:?}"),
+                Op::MaxPool { kernel, stride, pads } => format!("max-pool kernel={kernel:?} stride={stride:?} pads={pads:?}"),
+                Op::Transpose { perm } => format!("transpose {perm:?}"),
                 Op::GlobalAveragePool { requant } => format!("global-average-pool {}", clamp(requant)),
                 Op::AveragePool { kernel, stride, pads, requant } => {
                     format!("average-pool kernel={kernel:?} stride={stride:?} pads={pads:?} {}", clamp(requant))
@@ -176,7 +265,10 @@ impl QuantModel {
                 Op::Pad { pads } => format!("pad {pads:?}"),
                 Op::Reshape => "reshape".into(),
                 Op::Slice { start, end } => format!("slice {start}..{end}"),
-                Op::Concat => "concat".into(),
+                Op::Concat { rescale } => format!(
+                    "concat {}",
+                    rescale.iter().map(|r| r.as_ref().map_or("same".into(), clamp)).collect::<Vec<_>>().join(";")
+                ),
             };
             let _ = writeln!(s, "layer {:?} -> {} {op}", l.inputs, l.output);
         }
@@ -226,10 +318,19 @@ impl QuantModel {
                     Op::Add { a_multiplier, b_multiplier, .. } => {
                         vec![a_multiplier.relative_error(bits), b_multiplier.relative_error(bits)]
                     }
-                    Op::GlobalAveragePool { requant } | Op::AveragePool { requant, .. } => {
+                    Op::GlobalAveragePool { requant } | Op::AveragePool { requant, .. } | Op::Mul { requant } => {
                         vec![requant.multiplier.relative_error(bits)]
                     }
-                    Op::Reshape | Op::Pad { .. } | Op::Slice { .. } | Op::Concat => return None,
+                    Op::Concat { rescale } if rescale.iter().any(Option::is_some) => {
+                        rescale.iter().flatten().map(|r| r.multiplier.relative_error(bits)).collect()
+                    }
+                    Op::Reshape
+                    | Op::Pad { .. }
+                    | Op::Slice { .. }
+                    | Op::Concat { .. }
+                    | Op::Lookup { .. }
+                    | Op::MaxPool { .. }
+                    | Op::Transpose { .. } => return None,
                 };
                 Some((l.name.clone(), errs.into_iter().fold(0.0, f64::max)))
             })

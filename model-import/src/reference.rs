@@ -2,7 +2,7 @@
 //! It is the ground truth the circuits must match bit for bit.
 
 use crate::error::{ImportError, Result};
-use crate::ir::{Layer, Op, QParams, QuantModel, Requant};
+use crate::ir::{broadcast_index, transpose_index, Layer, Op, QParams, QuantModel, Requant};
 
 /// floor((c·a + b/2) / b) + z, clamped to [lo, hi].
 #[inline]
@@ -105,20 +105,52 @@ pub fn eval_layer(model: &QuantModel, layer: &Layer, values: &[Vec<i32>]) -> Vec
                 .collect()
         }
         Op::Add { a_multiplier, b_multiplier, out, lo, hi } => {
-            let b_info = &model.tensors[layer.inputs[1]];
+            let (ia, ib) = broadcast_pair(model, layer);
             let bv = &values[layer.inputs[1]];
-            let zb = b_info.q.zero_point as i64;
+            let zb = model.tensors[layer.inputs[1]].q.zero_point as i64;
             let den = 1i128 << bits;
-            x.iter()
-                .zip(bv)
-                .map(|(&p, &q)| {
-                    let s = (p as i64 - zx) as i128 * a_multiplier.a as i128
-                        + (q as i64 - zb) as i128 * b_multiplier.a as i128;
+            ia.iter()
+                .zip(&ib)
+                .map(|(&i, &j)| {
+                    let s = (x[i] as i64 - zx) as i128 * a_multiplier.a as i128
+                        + (bv[j] as i64 - zb) as i128 * b_multiplier.a as i128;
                     let v = (s + den / 2).div_euclid(den) + out.zero_point as i128;
                     v.clamp(*lo as i128, *hi as i128) as i32
                 })
                 .collect()
         }
+        Op::Mul { requant: rq } => {
+            let (ia, ib) = broadcast_pair(model, layer);
+            let bv = &values[layer.inputs[1]];
+            let zb = model.tensors[layer.inputs[1]].q.zero_point as i64;
+            ia.iter().zip(&ib).map(|(&i, &j)| requant((x[i] as i64 - zx) * (bv[j] as i64 - zb), rq, bits)).collect()
+        }
+        Op::Lookup { table, .. } => x.iter().map(|&v| table[(v + 128) as usize]).collect(),
+        Op::MaxPool { kernel, stride, pads } => {
+            let (c, h, w) = (x_info.shape[1], x_info.shape[2], x_info.shape[3]);
+            let (oh, ow) = (out_shape[2], out_shape[3]);
+            let mut y = vec![0i32; c * oh * ow];
+            for ch in 0..c {
+                for oy in 0..oh {
+                    for ox in 0..ow {
+                        // Padded taps are −128: never above a real cell (every window holds one).
+                        let mut m = -128;
+                        for ky in 0..kernel[0] {
+                            let iy = (oy * stride[0] + ky) as isize - pads[0] as isize;
+                            for kx in 0..kernel[1] {
+                                let ix = (ox * stride[1] + kx) as isize - pads[1] as isize;
+                                if iy >= 0 && ix >= 0 && (iy as usize) < h && (ix as usize) < w {
+                                    m = m.max(x[(ch * h + iy as usize) * w + ix as usize]);
+                                }
+                            }
+                        }
+                        y[(ch * oh + oy) * ow + ox] = m;
+                    }
+                }
+            }
+            y
+        }
+        Op::Transpose { perm } => transpose_index(&x_info.shape, perm).into_iter().map(|i| x[i]).collect(),
         Op::GlobalAveragePool { requant: rq } => {
             let c = x_info.shape[1];
             let hw = x_info.shape[2] * x_info.shape[3];
@@ -170,8 +202,26 @@ pub fn eval_layer(model: &QuantModel, layer: &Layer, values: &[Vec<i32>]) -> Vec
             let plane: usize = x_info.shape[2..].iter().product();
             x[start * plane..end * plane].to_vec()
         }
-        Op::Concat => layer.inputs.iter().flat_map(|&t| values[t].iter().copied()).collect(),
+        Op::Concat { rescale } => layer
+            .inputs
+            .iter()
+            .zip(rescale)
+            .flat_map(|(&t, r)| {
+                let z = model.tensors[t].q.zero_point as i64;
+                values[t].iter().map(move |&v| match r {
+                    Some(r) => requant(v as i64 - z, r, bits),
+                    None => v,
+                })
+            })
+            .collect(),
     }
+}
+
+/// For each output element of a two-input elementwise layer, the element each input reads (numpy broadcasting).
+pub fn broadcast_pair(model: &QuantModel, layer: &Layer) -> (Vec<usize>, Vec<usize>) {
+    let out = &model.tensors[layer.output].shape;
+    let idx = |t: usize| broadcast_index(out, &model.tensors[t].shape).expect("the importer checked the broadcast");
+    (idx(layer.inputs[0]), idx(layer.inputs[1]))
 }
 
 /// The int8 output tensor (logits) for an int8 input.

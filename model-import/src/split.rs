@@ -79,18 +79,33 @@ pub fn split_channels(model: &QuantModel, index: usize, parts: usize) -> Result<
                 },
                 layer.inputs.clone(),
             ),
-            Op::Add { .. } | Op::GlobalAveragePool { .. } | Op::AveragePool { .. } | Op::Pad { .. } => {
+            Op::Add { .. }
+            | Op::Mul { .. }
+            | Op::Lookup { .. }
+            | Op::MaxPool { .. }
+            | Op::GlobalAveragePool { .. }
+            | Op::AveragePool { .. }
+            | Op::Pad { .. } => {
+                // Per channel only when every input has the output's channels on axis 1 (no channel broadcast).
+                if layer.inputs.iter().any(|&t| {
+                    let s = &model.tensors[t].shape;
+                    s.len() != out.shape.len() || s[1] != c
+                }) {
+                    return Err(bad("an input is broadcast across channels"));
+                }
                 let inputs = layer.inputs.clone().into_iter().map(|t| slice_input(&mut m, t, &mut new_layers)).collect();
                 (layer.op.clone(), inputs)
             }
-            Op::Reshape | Op::Slice { .. } | Op::Concat => return Err(bad("it only rewires cells")),
+            Op::Reshape | Op::Slice { .. } | Op::Concat { .. } | Op::Transpose { .. } => {
+                return Err(bad("it only rewires cells"))
+            }
         };
         let t = add_tensor(&mut m, out, format!("{}#{k}", out.name), n);
         new_layers.push(Layer { name: format!("{}#{k}", layer.name), op, inputs, output: t });
         part_outputs.push(t);
         part_layers.push((index + first, index + new_layers.len()));
     }
-    new_layers.push(Layer { name: format!("{}#concat", layer.name), op: Op::Concat, inputs: part_outputs, output: layer.output });
+    new_layers.push(Layer { name: format!("{}#concat", layer.name), op: Op::Concat { rescale: vec![None; part_outputs.len()] }, inputs: part_outputs, output: layer.output });
     m.layers.splice(index..index + 1, new_layers);
     Ok((m, part_layers))
 }

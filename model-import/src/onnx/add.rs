@@ -1,17 +1,15 @@
 //! Add (QDQ) → `Op::Add`: y = requant(a_mult·(a − z_a) + b_mult·(b − z_b)), each side rescaled by s_side / s_y.
-//! Both inputs must have the same shape (no broadcasting).
+//! The inputs broadcast with numpy's rules.
 
 use super::node::{Imported, Node};
 use crate::error::Result;
-use crate::ir::{Multiplier, Op};
+use crate::ir::{broadcast_shape, Multiplier, Op};
 
-/// Add: two QDQ activations of equal shape.
+/// Add: two QDQ activations.
 pub(super) fn add(node: &Node<'_>) -> Result<Imported> {
     let a = node.activation(0)?;
     let b = node.activation(1)?;
-    if node.shape(a) != node.shape(b) {
-        return Err(node.unsupported(format!("broadcasting {:?} + {:?}", node.shape(a), node.shape(b))));
-    }
+    let shape = broadcast(node, a, b)?;
     let y = node.quantized_output()?;
     let m = |t: usize| Multiplier::new(node.q(t).scale as f64 / y.q.scale as f64, node.bits);
     Ok(Imported {
@@ -23,7 +21,13 @@ pub(super) fn add(node: &Node<'_>) -> Result<Imported> {
             hi: y.hi,
         },
         inputs: vec![a, b],
-        shape: node.shape(a).to_vec(),
+        shape,
         output: y,
     })
+}
+
+/// The shape two inputs broadcast to, or the error naming both shapes.
+pub(super) fn broadcast(node: &Node<'_>, a: usize, b: usize) -> Result<Vec<usize>> {
+    broadcast_shape(node.shape(a), node.shape(b))
+        .ok_or_else(|| node.malformed(format!("shapes {:?} and {:?} do not broadcast", node.shape(a), node.shape(b))))
 }

@@ -20,6 +20,9 @@ pub(super) fn qlinear_conv(node: &Node<'_>) -> Result<Imported> {
 fn convolution(node: &Node<'_>, qoperator: bool) -> Result<Imported> {
     let x = if qoperator { node.int8_input(0)? } else { node.activation(0)? };
     let xs = node.shape(x);
+    if xs.len() != 4 || xs[0] != 1 {
+        return Err(node.unsupported(format!("input shape {xs:?} (a batch-1 NCHW tensor expected)")));
+    }
     let w = if qoperator {
         node.int8_weights(node.input(3), node.input(4), node.proto.input.get(5), 0, 4)?
     } else {
@@ -27,8 +30,11 @@ fn convolution(node: &Node<'_>, qoperator: bool) -> Result<Imported> {
     };
     let ws = &w.shape;
     let w_scales = per_channel(w.scales, ws[0]);
-    let groups = node.attr_int("group", 1) as usize;
-    if groups != 1 && !(groups == xs[1] && ws[1] == 1) {
+    let groups = node.attr_int("group", 1).max(0) as usize;
+    if groups == 1 && ws[1] != xs[1] {
+        return Err(node.malformed(format!("weights {ws:?} do not match the input's {} channels", xs[1])));
+    }
+    if groups != 1 && !(groups == xs[1] && ws[1] == 1 && ws[0] % groups == 0) {
         return Err(node.unsupported(format!("group = {groups} (only 1 or the channel count)")));
     }
     if let Some(d) = node.attr_ints("dilations") {
@@ -41,9 +47,16 @@ fn convolution(node: &Node<'_>, qoperator: bool) -> Result<Imported> {
     }
     let strides = node.attr_ints("strides").unwrap_or(vec![1, 1]);
     let pads = node.attr_ints("pads").unwrap_or(vec![0, 0, 0, 0]);
+    if strides.len() != 2 || pads.len() != 4 || strides.iter().any(|&s| !(1..=1 << 16).contains(&s)) || pads.iter().any(|&p| !(0..1 << 16).contains(&p)) {
+        return Err(node.malformed(format!("strides {strides:?}, pads {pads:?} (2-D, positive strides expected)")));
+    }
     let (pt, pl, pb, pr) = (pads[0] as usize, pads[1] as usize, pads[2] as usize, pads[3] as usize);
-    let oh = (xs[2] + pt + pb - ws[2]) / strides[0] as usize + 1;
-    let ow = (xs[3] + pl + pr - ws[3]) / strides[1] as usize + 1;
+    let (ph, pw) = (xs[2] + pt + pb, xs[3] + pl + pr);
+    if ph < ws[2] || pw < ws[3] {
+        return Err(node.malformed(format!("kernel {}×{} is larger than the padded input {ph}×{pw}", ws[2], ws[3])));
+    }
+    let oh = (ph - ws[2]) / strides[0] as usize + 1;
+    let ow = (pw - ws[3]) / strides[1] as usize + 1;
     let y = if qoperator { node.qoperator_output(6)? } else { node.quantized_output()? };
     let bias_input = node.proto.input.get(if qoperator { 8 } else { 2 });
     let sx = node.q(x).scale;

@@ -11,9 +11,12 @@ mod node;
 mod walk;
 mod weights;
 
+mod activation;
 mod add;
+mod concat;
 mod conv;
 mod gemm;
+mod mul;
 mod pad;
 mod pool;
 mod reshape;

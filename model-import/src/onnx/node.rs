@@ -62,6 +62,16 @@ impl<'a> Node<'a> {
         attr_ints(self.proto, name)
     }
 
+    /// The node's float attribute `name`, if present.
+    pub fn attr_float(&self, name: &str) -> Option<f32> {
+        attr(self.proto, name).map(|a| a.f)
+    }
+
+    /// The node's input name `i`, or the error that it has none.
+    pub fn input_or_err(&self, i: usize) -> Result<&'a str> {
+        self.proto.input.get(i).map(String::as_str).ok_or_else(|| self.malformed(format!("missing input {i}")))
+    }
+
     /// The node's string attribute `name`, if present.
     pub fn attr_bytes(&self, name: &str) -> Option<&'a [u8]> {
         attr(self.proto, name).map(|a| a.s.as_slice())

@@ -11,7 +11,7 @@ use tract_onnx::tensor::load_tensor;
 
 use super::graph::{not_quantized, Graph};
 use super::node::{Imported, Node};
-use super::{add, conv, gemm, pad, pool, reshape};
+use super::{activation, add, concat, conv, gemm, mul, pad, pool, reshape};
 use crate::error::{ImportError, Result};
 use crate::ir::{Layer, QuantModel, TensorInfo};
 
@@ -26,18 +26,33 @@ const OPS: &[(&str, Handler)] = &[
     ("MatMul", gemm::matmul),
     ("QLinearMatMul", gemm::qlinear_matmul),
     ("Add", add::add),
-    ("GlobalAveragePool", pool::global_average_pool),
     ("AveragePool", pool::average_pool),
     ("Pad", pad::pad),
+    ("Mul", mul::mul),
+    ("Concat", concat::concat),
+    ("GlobalAveragePool", pool::global_average_pool),
+    ("ReduceMean", pool::reduce_mean),
+    ("MaxPool", pool::max_pool),
     ("Reshape", reshape::reshape),
     ("Flatten", reshape::flatten),
+    ("Squeeze", reshape::squeeze),
+    ("Unsqueeze", reshape::unsqueeze),
+    ("Transpose", reshape::transpose),
+    ("Relu", activation::activation),
+    ("Clip", activation::activation),
+    ("LeakyRelu", activation::activation),
+    ("HardSigmoid", activation::activation),
+    ("HardSwish", activation::activation),
+    ("Sigmoid", activation::activation),
+    ("Tanh", activation::activation),
 ];
 
 /// Ops that are structure, not layers.
 const QDQ_OPS: [&str; 2] = ["QuantizeLinear", "DequantizeLinear"];
 
-/// Ops consumed as part of another node's pattern (its output's Relu / Clip → QuantizeLinear).
-const PATTERN_OPS: [&str; 4] = ["QuantizeLinear", "DequantizeLinear", "Relu", "Clip"];
+/// Relu / Clip right after a compute node (before its QuantizeLinear) narrow that node's clamp and are consumed by
+/// its pattern; between a DequantizeLinear and a QuantizeLinear they are activation layers of their own.
+const CLAMP_OPS: [&str; 2] = ["Relu", "Clip"];
 
 /// Reads and imports a QDQ-quantized ONNX model. `denominator_bits` sets the shared b = 2^bits.
 pub fn import(path: &Path, denominator_bits: u32) -> Result<QuantModel> {
@@ -99,7 +114,12 @@ fn import_graph(graph: &pb::GraphProto, bits: u32) -> Result<QuantModel> {
     let mut layers = Vec::new();
 
     for n in nodes {
-        if PATTERN_OPS.contains(&n.op_type.as_str()) {
+        if QDQ_OPS.contains(&n.op_type.as_str()) {
+            continue;
+        }
+        if CLAMP_OPS.contains(&n.op_type.as_str())
+            && !n.input.first().and_then(|i| g.node(i)).is_some_and(|p| p.op_type == "DequantizeLinear")
+        {
             continue;
         }
         let Some(&(_, handler)) = OPS.iter().find(|(op, _)| *op == n.op_type) else {
