@@ -88,6 +88,17 @@ pub fn clamps_of(model: &QuantModel, seg: &Segment) -> Vec<(i32, i32)> {
     c
 }
 
+/// The segment's distinct elementwise functions, in first-use order (table tags after the clamps').
+pub fn functions_of(model: &QuantModel, seg: &Segment) -> Vec<Vec<i32>> {
+    let mut f: Vec<Vec<i32>> = Vec::new();
+    for t in layers::all(model)[seg.start..seg.end].iter().flat_map(|l| l.functions()) {
+        if !f.contains(&t) {
+            f.push(t);
+        }
+    }
+    f
+}
+
 /// Picks the shape with the fewest committed cells (2^k × committed columns) for the whole model.
 pub fn plan(model: &QuantModel, vis: &Visibility) -> Result<Shape> {
     plan_segment(model, &Segment::whole(model), vis)
@@ -102,10 +113,11 @@ pub fn plan_segment(model: &QuantModel, seg: &Segment, vis: &Visibility) -> Resu
     let all = layers::all(model);
     let layers = &all[seg.start..seg.end];
     let clamps = clamps_of(model, seg);
+    let functions = functions_of(model, seg);
     let mut best: Option<(usize, Shape)> = None;
     for width in [16, 20, 24, 28, 32, 36, 40, 48, 56, 64] {
         for units in 1..=4 {
-            let mut s = Shape { width, units, limbs: bits as usize / 8, dot_n: 1, dot_m: 1, clamps: clamps.clone(), clip_bits: 12, k: 0 };
+            let mut s = Shape { width, units, limbs: bits as usize / 8, dot_n: 1, dot_m: 1, clamps: clamps.clone(), clip_bits: 12, functions: functions.clone(), k: 0 };
             // The dot gate's width for this column count: try every n with the most groups that fit.
             let mut best_dot = None;
             for n in 1..width {

@@ -27,6 +27,10 @@ pub struct Shape {
     pub clamps: Vec<(i32, i32)>,
     /// The clip table covers pre-activations u in [−2^clip_bits, 2^clip_bits).
     pub clip_bits: u32,
+    /// The distinct elementwise int8 functions (activation tables, 256 outputs for x = −128..127): tags
+    /// 2 + clamps.len(), … (keys written before functions existed have none).
+    #[serde(default)]
+    pub functions: Vec<Vec<i32>>,
     pub k: u32,
 }
 
@@ -60,7 +64,11 @@ impl Shape {
         1i64 << self.clip_bits
     }
     pub fn table_rows(&self) -> usize {
-        RANGE_ENTRIES + self.clamps.len() * 2 * self.clip_bound() as usize
+        RANGE_ENTRIES + self.clamps.len() * 2 * self.clip_bound() as usize + self.functions.len() * 256
+    }
+    /// The tag of an elementwise function's table section.
+    pub fn function_tag(&self, table: &[i32]) -> u64 {
+        (2 + self.clamps.len() + self.functions.iter().position(|f| f == table).expect("function planned")) as u64
     }
     pub fn usable_rows(&self) -> usize {
         (1usize << self.k) - RESERVED_ROWS

@@ -3,7 +3,9 @@
 //! Rows are (tag, tag·x, tag·y) so that a lane's input (τ, τ·a, τ·b) is the all-zero row when its tag τ is 0 (lane
 //! off) and, for τ ≠ 0, matches only rows of tag τ with x = a, y = b:
 //! * tag 1: x, y ∈ [−128, 127] — two int8 values (weights, inputs, remainder bytes) per lane;
-//! * tag 2 + i: x = u ∈ [−2^clip_bits, 2^clip_bits), y = clamp(u, lo_i, hi_i) for the model's i-th clamp.
+//! * tag 2 + i: x = u ∈ [−2^clip_bits, 2^clip_bits), y = clamp(u, lo_i, hi_i) for the model's i-th clamp;
+//! * tag 2 + clamps + j: x ∈ [−128, 127], y = f_j(x) for the model's j-th elementwise function (an activation's
+//!   table), so a new activation costs 256 table rows and no new lookup argument.
 
 use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::plonk::ConstraintSystem;
@@ -47,6 +49,12 @@ pub fn fill(lay: &mut RowLayouter) {
         let tag = cols.shape.clamp_tag(lo, hi);
         for u in -bound..bound {
             put(lay, tag, u, u.clamp(lo as i64, hi as i64));
+        }
+    }
+    for f in cols.shape.functions.clone() {
+        let tag = cols.shape.function_tag(&f);
+        for (x, y) in (-128..128).zip(f) {
+            put(lay, tag, x, y as i64);
         }
     }
 }

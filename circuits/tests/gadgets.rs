@@ -55,7 +55,7 @@ impl Circuit<Fr> for Gadget {
 }
 
 fn shape() -> Shape {
-    Shape { width: 20, units: 2, limbs: 3, dot_n: 3, dot_m: 4, clamps: vec![(-128, 127), (-5, 6)], clip_bits: 10, k: 17 }
+    Shape { width: 20, units: 2, limbs: 3, dot_n: 3, dot_m: 4, clamps: vec![(-128, 127), (-5, 6)], clip_bits: 10, functions: vec![], k: 17 }
 }
 
 /// Runs the gadget: MockProver must accept `expected` as its public outputs and reject a changed one.

@@ -94,3 +94,59 @@ fn wrong_input_length_is_refused() {
     let err = zkinfer_circuits::ModelCircuit::new(b.finish(), vec![0; 5], HIDDEN).unwrap_err().to_string();
     assert!(err.contains("5 values") && err.contains("18"), "{err}");
 }
+
+#[test]
+fn table_activation() {
+    let mut b = Builder::new(10, &[1, 3, 5, 5], -2);
+    let t = b.random_table();
+    let a = b.lookup(0, "HardSwish", t);
+    let t = b.random_table();
+    b.lookup(a, "Sigmoid", t);
+    let x = b.input();
+    check(b.finish(), x, HIDDEN);
+}
+
+#[test]
+fn squeeze_and_excite_mul_broadcasts() {
+    let mut b = Builder::new(11, &[1, 4, 3, 3], 6);
+    let s = b.gap(0);
+    b.mul(0, s);
+    let x = b.input();
+    check(b.finish(), x, ALL_HIDDEN);
+}
+
+#[test]
+fn mul_of_equal_shapes() {
+    let mut b = Builder::new(12, &[1, 2, 3, 3], -9);
+    let c = b.conv(0, 2, 1, 1, 0, 1, false);
+    b.mul(c, 0);
+    let x = b.input();
+    check(b.finish(), x, PUBLIC);
+}
+
+#[test]
+fn max_pool_with_padding() {
+    let mut b = Builder::new(13, &[1, 3, 7, 7], 1);
+    b.max_pool(0, 3, 2, 1);
+    let x = b.input();
+    check(b.finish(), x, HIDDEN);
+}
+
+#[test]
+fn concat_rescaled_and_channel_shuffle() {
+    let mut b = Builder::new(14, &[1, 4, 3, 3], 3);
+    let c = b.conv(0, 4, 1, 1, 0, 1, false);
+    let z = b.model.tensors[c].q.zero_point;
+    let cat = b.concat(vec![0, c], z);
+    let g = b.reshape(cat, vec![1, 2, 4, 3, 3]);
+    let t = b.transpose(g, vec![0, 2, 1, 3, 4]);
+    b.reshape(t, vec![1, 8, 3, 3]);
+    let x = b.input();
+    check(b.finish(), x, ALL_HIDDEN);
+}
+
+#[test]
+fn mobile_ops_network() {
+    let (m, x) = mobile_ops(15);
+    check(m, x, HIDDEN);
+}

@@ -8,7 +8,7 @@
 //! applied in batches whose rows lie at least 5 apart; one `verify_at_rows` over all their windows reports failures
 //! by row, and a mutation counts as rejected when a gate, lookup or copy fails inside its own window — where no
 //! other change is visible, so the verdict is the one it would get alone. Any mutation not rejected that way is
-//! re-run alone and checked in full. ZKINFER_MUTATIONS overrides the count (default 1000).
+//! re-run alone and checked in full. ZKINFER_MUTATIONS overrides the count (default 1000; 600 for the mobile ops).
 //!
 //! The mutations are made here, not in the library: [`Mutant`] lays the model circuit out through
 //! `ModelCircuit::layout_on` (the seam its own `synthesize` writes through) into a sink that adds the deltas to the
@@ -111,11 +111,25 @@ fn mutation() {
     let n_layers = model.layers.len();
     let circuit = common::check_segment(&model, &input, 1, n_layers, common::HIDDEN);
     assert_eq!(circuit.segment.inputs.len(), 2, "the block input and the expanded tensor enter the segment");
+    mutate(&circuit, 1000);
+}
+
+/// The mobile-CNN ops (table activations, broadcast Mul, MaxPool, rescaled Concat, channel shuffle, broadcast
+/// Add) in one network with hidden weights: every mutation rejected too.
+#[test]
+fn mutation_mobile_ops() {
+    let (model, input) = common::mobile_ops(22);
+    let circuit = common::check(model, input, common::HIDDEN);
+    mutate(&circuit, 600);
+}
+
+/// Applies `default` random single-cell mutations (ZKINFER_MUTATIONS overrides) and requires every one rejected.
+fn mutate(circuit: &ModelCircuit, default: usize) {
     let instances = vec![circuit.instances().unwrap()];
     let mut rec = RecordSink::default();
     circuit.layout(&mut rec).unwrap();
     let cells = rec.cells;
-    let n: usize = std::env::var("ZKINFER_MUTATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
+    let n: usize = std::env::var("ZKINFER_MUTATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(default);
     let usable = (1usize << circuit.k()) - zkinfer_circuits::shape::RESERVED_ROWS;
     let mut rng = ChaCha8Rng::seed_from_u64(7);
     let mutations: Deltas = (0..n)

@@ -1,7 +1,9 @@
 //! Residual Add: y = clamp(floor((a_p·(p − zp) + a_q·(q − zq) + b/2) / b) + z) — one requantisation unit per
-//! element with both activations as inputs; the two multipliers are the layer's (committed) weights.
+//! element with both activations as inputs (broadcast: a repeated element is the same cell); the two multipliers
+//! are the layer's (committed) weights.
 
 use zkinfer_import::ir::{self, Op, QuantModel};
+use zkinfer_import::reference::broadcast_pair;
 
 use super::layer::{Layer, WeightCells, Weights};
 use crate::error::Result;
@@ -11,7 +13,9 @@ use crate::shape::Shape;
 
 pub struct Add<'a> {
     name: &'a str,
-    outs: usize,
+    /// Per output element: the element of each input it adds.
+    ip: Vec<usize>,
+    iq: Vec<usize>,
     /// Multipliers of the two inputs.
     ap: i64,
     aq: i64,
@@ -28,7 +32,8 @@ impl<'a> Add<'a> {
         let Op::Add { a_multiplier, b_multiplier, out, lo, hi } = &node.op else { unreachable!("registered for Op::Add") };
         Add {
             name: &node.name,
-            outs: model.tensors[node.output].shape.iter().product(),
+            ip: broadcast_pair(model, node).0,
+            iq: broadcast_pair(model, node).1,
             ap: a_multiplier.a,
             aq: b_multiplier.a,
             zp: model.tensors[node.inputs[0]].q.zero_point as i64,
@@ -42,7 +47,7 @@ impl<'a> Add<'a> {
 
 impl Layer for Add<'_> {
     fn rows(&self, s: &Shape) -> usize {
-        requant::rows(self.outs, s.units)
+        requant::rows(self.ip.len(), s.units)
     }
 
     fn clamps(&self) -> Vec<(i32, i32)> {
@@ -56,10 +61,11 @@ impl Layer for Add<'_> {
     fn assign(&self, lay: &mut RowLayouter, inputs: &[&[Wire]], params: &WeightCells) -> Result<Vec<Wire>> {
         let (p, q) = (inputs[0], inputs[1]);
         let (a1, a2) = (params.multipliers[0], params.multipliers[1]);
-        let units: Vec<_> = p
+        let units: Vec<_> = self
+            .ip
             .iter()
-            .zip(q)
-            .map(|(x1, x2)| Unit { x1: *x1, x2: *x2, a1, a2, z1: self.zp, z2: self.zq, k: self.k, lo: self.lo, hi: self.hi })
+            .zip(&self.iq)
+            .map(|(&i, &j)| Unit { x1: p[i], x2: q[j], a1, a2, z1: self.zp, z2: self.zq, k: self.k, lo: self.lo, hi: self.hi })
             .collect();
         requant::assign(lay, self.name, &units)
     }

@@ -32,6 +32,10 @@ pub trait Layer {
     fn clamps(&self) -> Vec<(i32, i32)> {
         Vec::new()
     }
+    /// The elementwise int8 functions it looks up (each a 256-row section of the shared table).
+    fn functions(&self) -> Vec<Vec<i32>> {
+        Vec::new()
+    }
     /// Its weights, biases and multipliers, if it has any (part of the weights commitment, in layer order).
     fn weights(&self) -> Option<Weights<'_>> {
         None

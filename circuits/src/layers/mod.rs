@@ -5,6 +5,9 @@ pub mod add;
 pub mod conv;
 pub mod gemm;
 pub mod layer;
+pub mod lookup;
+pub mod max_pool;
+pub mod mul;
 pub mod pad;
 pub mod pool;
 pub mod reshape;
@@ -28,7 +31,11 @@ pub fn of<'a>(node: &'a ir::Layer, model: &'a QuantModel) -> Box<dyn Layer + 'a>
             end: *end,
             plane: model.tensors[node.inputs[0]].shape[2..].iter().product(),
         }),
-        Op::Concat => Box::new(reshape::Concat),
+        Op::Concat { .. } => Box::new(reshape::Concat::new(node, model)),
+        Op::Transpose { perm } => Box::new(reshape::Transpose::new(&model.tensors[node.inputs[0]].shape, perm)),
+        Op::Mul { .. } => Box::new(mul::Mul::new(node, model)),
+        Op::Lookup { .. } => Box::new(lookup::Lookup::new(node, model)),
+        Op::MaxPool { .. } => Box::new(max_pool::MaxPool::new(node, model)),
     }
 }
 

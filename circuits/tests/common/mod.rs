@@ -97,7 +97,7 @@ impl Builder {
     }
 
     pub fn add(&mut self, a: usize, b: usize) -> usize {
-        let shape = self.model.tensors[a].shape.clone();
+        let shape = zkinfer_import::ir::broadcast_shape(&self.model.tensors[a].shape, &self.model.tensors[b].shape).unwrap();
         let z = self.small(20);
         let op = Op::Add {
             a_multiplier: Multiplier::new(0.6, BITS),
@@ -142,6 +142,70 @@ impl Builder {
         self.push(&format!("flatten{n}"), Op::Reshape, vec![x], vec![1, s.iter().skip(1).product()], z)
     }
 
+    /// Elementwise product (numpy broadcasting), rescaled roughly onto int8.
+    pub fn mul(&mut self, a: usize, b: usize) -> usize {
+        let shape = zkinfer_import::ir::broadcast_shape(&self.model.tensors[a].shape, &self.model.tensors[b].shape).unwrap();
+        let z = self.small(20);
+        let requant = self.requant(3, z, false);
+        let n = self.model.layers.len();
+        self.push(&format!("mul{n}"), Op::Mul { requant }, vec![a, b], shape, z)
+    }
+
+    /// An elementwise function given by its table (256 outputs for x = −128..127).
+    pub fn lookup(&mut self, x: usize, function: &str, table: Vec<i32>) -> usize {
+        let shape = self.model.tensors[x].shape.clone();
+        let z = self.small(20);
+        let n = self.model.layers.len();
+        self.push(&format!("{function}{n}"), Op::Lookup { function: function.into(), table }, vec![x], shape, z)
+    }
+
+    /// A random non-decreasing table (the shape of every activation's quantized map).
+    pub fn random_table(&mut self) -> Vec<i32> {
+        let mut v = -128;
+        (0..256).map(|_| {
+            v = (v + (self.rng.next_u32() % 3) as i32).min(127);
+            v
+        }).collect()
+    }
+
+    pub fn max_pool(&mut self, x: usize, k: usize, stride: usize, pad: usize) -> usize {
+        let s = self.model.tensors[x].shape.clone();
+        let z = self.model.tensors[x].q.zero_point;
+        let (oh, ow) = ((s[2] + 2 * pad - k) / stride + 1, (s[3] + 2 * pad - k) / stride + 1);
+        let n = self.model.layers.len();
+        let op = Op::MaxPool { kernel: [k, k], stride: [stride, stride], pads: [pad; 4] };
+        self.push(&format!("maxpool{n}"), op, vec![x], vec![1, s[1], oh, ow], z)
+    }
+
+    pub fn reshape(&mut self, x: usize, shape: Vec<usize>) -> usize {
+        let z = self.model.tensors[x].q.zero_point;
+        let n = self.model.layers.len();
+        self.push(&format!("reshape{n}"), Op::Reshape, vec![x], shape, z)
+    }
+
+    pub fn transpose(&mut self, x: usize, perm: Vec<usize>) -> usize {
+        let s = self.model.tensors[x].shape.clone();
+        let z = self.model.tensors[x].q.zero_point;
+        let n = self.model.layers.len();
+        let shape = perm.iter().map(|&p| s[p]).collect();
+        self.push(&format!("transpose{n}"), Op::Transpose { perm }, vec![x], shape, z)
+    }
+
+    /// Channel concatenation; inputs whose zero point differs from the output's are rescaled.
+    pub fn concat(&mut self, xs: Vec<usize>, z: i32) -> usize {
+        let mut shape = self.model.tensors[xs[0]].shape.clone();
+        shape[1] = xs.iter().map(|&t| self.model.tensors[t].shape[1]).sum();
+        let rescale = xs
+            .iter()
+            .map(|&t| {
+                (self.model.tensors[t].q.zero_point != z)
+                    .then(|| Requant { multiplier: Multiplier::new(0.8, BITS), out: q(z), lo: -128, hi: 127 })
+            })
+            .collect();
+        let n = self.model.layers.len();
+        self.push(&format!("concat{n}"), Op::Concat { rescale }, xs, shape, z)
+    }
+
     pub fn input(&mut self) -> Vec<i32> {
         let n: usize = self.model.tensors[0].shape.iter().product();
         (0..n).map(|_| self.int8()).collect()
@@ -159,6 +223,36 @@ pub fn inverted_residual(seed: u64, c: usize, hw: usize, expand: usize) -> (Arc<
     let d = b.conv(e, c * expand, 3, 1, 1, c * expand, true);
     let p = b.conv(d, c, 1, 1, 0, 1, false);
     b.add(0, p);
+    let input = b.input();
+    (b.finish(), input)
+}
+
+/// The mobile-CNN ops in one small network: a stem conv, MaxPool, a table activation, a squeeze-and-excite
+/// (global pool, 1×1 conv, table, broadcast Mul), a channel shuffle (reshape, transpose, reshape) after a Concat of
+/// a rescaled and a passed-through branch, a broadcast Add, global pool and a classifier.
+pub fn mobile_ops(seed: u64) -> (Arc<QuantModel>, Vec<i32>) {
+    let mut b = Builder::new(seed, &[1, 3, 6, 6], 4);
+    let stem = b.conv(0, 4, 3, 1, 1, 1, true);
+    let pooled = b.max_pool(stem, 3, 2, 1);
+    let t = b.random_table();
+    let act = b.lookup(pooled, "HardSwish", t);
+    let squeezed = b.gap(act);
+    let fc = b.conv(squeezed, 4, 1, 1, 0, 1, false);
+    let t = b.random_table();
+    let gate = b.lookup(fc, "HardSigmoid", t);
+    let scaled = b.mul(act, gate);
+    let branch = b.conv(scaled, 4, 1, 1, 0, 1, true);
+    let z = b.model.tensors[branch].q.zero_point;
+    let cat = b.concat(vec![scaled, branch], z);
+    let s = b.model.tensors[cat].shape.clone();
+    let g = b.reshape(cat, vec![1, 2, s[1] / 2, s[2], s[3]]);
+    let tr = b.transpose(g, vec![0, 2, 1, 3, 4]);
+    let shuffled = b.reshape(tr, s.clone());
+    let bias = b.gap(shuffled);
+    let sum = b.add(shuffled, bias);
+    let pooled = b.gap(sum);
+    let flat = b.flatten(pooled);
+    b.gemm(flat, 5);
     let input = b.input();
     (b.finish(), input)
 }

@@ -86,7 +86,11 @@ fn op_name(op: &Op) -> String {
         Op::Pad { .. } => "Pad".into(),
         Op::Reshape => "Reshape".into(),
         Op::Slice { start, end } => format!("Slice {start}..{end}"),
-        Op::Concat => "Concat".into(),
+        Op::Concat { .. } => "Concat".into(),
+        Op::Mul { .. } => "Mul".into(),
+        Op::Lookup { function, .. } => format!("{function} (table)"),
+        Op::MaxPool { kernel, .. } => format!("MaxPool {}x{}", kernel[0], kernel[1]),
+        Op::Transpose { perm } => format!("Transpose {perm:?}"),
     }
 }
 
