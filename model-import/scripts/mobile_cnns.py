@@ -1,7 +1,8 @@
-"""Generate three small mobile CNNs (MobileNet v3 small, EfficientNet-Lite and ShuffleNet v2 in miniature) with seeded
-weights, batch norm folded into the convolutions, and quantize them statically to QDQ int8 with onnxruntime.
+"""Generate three small mobile CNNs (MobileNet v3 small, EfficientNet-Lite and ShuffleNet v2 in miniature) and two
+"ops zoo" networks (one of each activation / data-movement op, at opsets 13 and 21) with seeded weights, batch norm
+folded into the convolutions, and quantize them statically to QDQ int8 with onnxruntime.
 
-    python mobile_cnns.py --out ../fixtures                  # all three
+    python mobile_cnns.py --out ../fixtures                  # all five
     python mobile_cnns.py --model shufflenet_style --report   # one, and print its QDQ pattern per op type
 
 No torch here: the graphs are written with onnx.helper in the shapes torch.onnx.export (TorchScript exporter, opset 17,
@@ -20,6 +21,12 @@ Models (10 classes, input "input" float [1,3,32,32], output "logits" [1,10]); MA
                             residual Add on the two stride-1 ones), no SE; head 1x1 + ReLU6; ReduceMean keepdims=0; Gemm.
   shufflenet_style          stem 3x3/2 + Relu; MaxPool 3x3/2 pad 1; two stride-2 ShuffleNet v2 units (Concat of the
                             two branches on axis 1, channel shuffle g=2); 1x1 + Relu; GlobalAveragePool; Flatten; Gemm.
+  ops_zoo_opset13           Conv 3x3/2 (8 ch); Conv + Conv -> Add -> Relu; Sigmoid; SiLU as x * Sigmoid(x); skip Add;
+  ops_zoo_opset21           Tanh; LeakyRelu 0.1; Clip(-1, 1); HardSigmoid(0.25, 0.4); Mul by its ReduceMean keepdims=1;
+                            skip Add; MaxPool 2x2/2; Unsqueeze(0) + Squeeze(0); ReduceMean keepdims=0; Gemm (ops_zoo's
+                            docstring). Opset 13 (IR 8): Squeeze/Unsqueeze axes as inputs, ReduceMean axes an
+                            attribute; opset 21 (IR 10): ReduceMean axes an input too. Every activation its own node
+                            between a DequantizeLinear and a QuantizeLinear (the skip Adds keep Relu and Clip).
 
 Writes, for each STEM: STEM_int8.onnx (QDQ; quantize_static, QInt8 activations and weights, per-tensor, symmetric
 weights, asymmetric activations, MinMax calibration on seeded normal inputs; input tagged with ImageNet's mean/std),
@@ -31,8 +38,8 @@ GraphOptimizationLevel.ORT_DISABLE_ALL; the json lists name, shape, offset and l
 nodes, file sizes, onnxruntime's max |float - int8| logit difference). Deterministic for a given seed (same bytes).
 
 --report prints, per op type, the Q/DQ pattern onnxruntime wrote around it (scales, zero points, removed ops, float
-tensors that no Q/DQ touches). onnxruntime's default op_types_to_quantize lacks HardSwish, HardSigmoid and
-ReduceMean: they get Q/DQ only from quantized neighbours, so mobilenet_v3_small_style's last HardSwish -> ReduceMean
+tensors that no Q/DQ touches). onnxruntime's default op_types_to_quantize lacks HardSwish, HardSigmoid, ReduceMean and
+Tanh: they get Q/DQ only from quantized neighbours, so mobilenet_v3_small_style's last HardSwish -> ReduceMean
 -> Flatten would stay float, a float island zkinfer refuses (it proves int8 arithmetic only). The fixtures therefore
 list those ops too (every tensor quantized); --ort-default-ops reproduces onnxruntime's default.
 
@@ -95,8 +102,9 @@ ROOT = Mod()
 class Builder:
     """A graph of float tensors with static shapes, named as torch.onnx.export names them."""
 
-    def __init__(self, seed):
+    def __init__(self, seed, opset=OPSET, ir_version=8):
         self.rng = np.random.default_rng(seed)
+        self.opset, self.ir_version = opset, ir_version
         self.nodes, self.inits = [], []
         self.macs = 0
         self.params = 0
@@ -153,6 +161,8 @@ class Builder:
             return self.node(mod, "HardSigmoid", [x], shape, alpha=1.0 / 6, beta=0.5)
         if kind == "sigmoid":
             return self.node(mod, "Sigmoid", [x], shape)
+        if kind == "tanh":
+            return self.node(mod, "Tanh", [x], shape)
         raise ValueError(kind)
 
     def conv_act(self, x, mod, cout, k, stride, act, depthwise=False):
@@ -162,8 +172,26 @@ class Builder:
 
     def mean(self, x, mod, keepdims):
         n, c = self.shapes[x][:2]
-        return self.node(mod, "ReduceMean", [x], (n, c, 1, 1) if keepdims else (n, c), axes=[2, 3],
-                         keepdims=int(keepdims))
+        shape = (n, c, 1, 1) if keepdims else (n, c)
+        if self.opset >= 18:  # ReduceMean-18: axes an optional int64 input
+            axes = self.constant("ReduceMean", np.array([2, 3], np.int64))
+            return self.node(mod, "ReduceMean", [x, axes], shape, keepdims=int(keepdims))
+        return self.node(mod, "ReduceMean", [x], shape, axes=[2, 3], keepdims=int(keepdims))
+
+    def unsqueeze(self, x, mod, axis):
+        s = list(self.shapes[x])
+        shape = s[:axis] + [1] + s[axis:]
+        if self.opset >= 13:  # Unsqueeze-13: axes an int64 input
+            return self.node(mod, "Unsqueeze", [x, self.constant("Unsqueeze", np.array([axis], np.int64))], shape)
+        return self.node(mod, "Unsqueeze", [x], shape, axes=[axis])
+
+    def squeeze(self, x, mod, axis):
+        s = list(self.shapes[x])
+        assert s[axis] == 1
+        shape = s[:axis] + s[axis + 1:]
+        if self.opset >= 13:  # Squeeze-13: axes an optional int64 input
+            return self.node(mod, "Squeeze", [x, self.constant("Squeeze", np.array([axis], np.int64))], shape)
+        return self.node(mod, "Squeeze", [x], shape, axes=[axis])
 
     def global_pool(self, x, mod):
         n, c = self.shapes[x][:2]
@@ -225,9 +253,9 @@ class Builder:
             self.nodes, name,
             [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, RESOLUTION, RESOLUTION])],
             [helper.make_tensor_value_info(output, TensorProto.FLOAT, [1, CLASSES])], self.inits)
-        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="pytorch",
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", self.opset)], producer_name="pytorch",
                                   producer_version="2.5.0")
-        model.ir_version = 8  # onnxruntime 1.31 reads IR <= 13; onnx 1.23 would write 14
+        model.ir_version = self.ir_version  # onnxruntime 1.31 reads IR <= 13; onnx 1.23 would write 14
         onnx.checker.check_model(model, full_check=True)
         return model
 
@@ -327,9 +355,62 @@ def shufflenet_style(seed):
     return bld.model("shufflenet_style", y), bld.macs, bld.params
 
 
+def ops_zoo(seed, opset, ir_version, name):
+    """One of each elementwise / data-movement op a mobile CNN uses, in a torch module with submodules stem, branch_a,
+    branch_b (Conv2d, batch norm folded), relu, sigmoid, tanh, leaky_relu, hardsigmoid, pool, fc; everything else
+    written in forward (root-scope nodes "/Add", "/Sigmoid", "/Mul", "/Clip", ...):
+
+        x = stem(input)                                  # Conv 3x3/2, 3 -> 8, [1,8,16,16]
+        s = branch_a(x) + branch_b(x)                    # Conv 3x3 and Conv 1x1, 8 -> 8; Add
+        y = sigmoid(relu(s))                             # Relu, Sigmoid
+        y = y * torch.sigmoid(y) + s                     # SiLU as Sigmoid then Mul; Add (skip: see below)
+        t = leaky_relu(tanh(y))                          # Tanh, LeakyRelu(0.1)
+        h = hardsigmoid(torch.clamp(t, -1, 1))           # Clip(-1, 1), HardSigmoid(alpha 0.25, beta 0.4)
+        h = h * h.mean((2, 3), keepdim=True) + t         # ReduceMean keepdims=1, broadcast Mul; Add (skip)
+        h = pool(h)                                      # MaxPool 2x2/2, no pads, [1,8,4,4]
+        h = h.unsqueeze(0).squeeze(0)                    # Unsqueeze / Squeeze axis 0 (data movement only)
+        logits = fc(h.mean((2, 3)))                      # ReduceMean keepdims=0; Gemm transB=1, 8 -> 10
+
+    The two skip Adds are there to keep Relu and Clip: onnxruntime's QDQ quantizer (QDQRemovableActivation) removes
+    a Relu or Clip whose input tensor has a single consumer, whatever produced it (a Conv, an Add, a LeakyRelu), and
+    gives that producer the activation's output (scale, zero point) instead; with a second consumer (the skip Add) it
+    keeps the node between a DequantizeLinear and a QuantizeLinear. Every other op here is kept as it is.
+    The opset decides how axes are passed: Squeeze/Unsqueeze take them as an int64 input from opset 13, ReduceMean
+    from opset 18 (an attribute before)."""
+    bld = Builder(seed, opset, ir_version)
+    x = bld.conv("input", ROOT.child("stem"), 8, 3, 2)
+    s = bld.add(bld.conv(x, ROOT.child("branch_a"), 8, 3), bld.conv(x, ROOT.child("branch_b"), 8, 1), ROOT)
+    y = bld.act(bld.act(s, ROOT.child("relu"), "relu"), ROOT.child("sigmoid"), "sigmoid")
+    y = bld.add(bld.mul(y, bld.act(y, ROOT, "sigmoid"), ROOT), s, ROOT)
+    t = bld.act(y, ROOT.child("tanh"), "tanh")
+    t = bld.node(ROOT.child("leaky_relu"), "LeakyRelu", [t], bld.shapes[t], alpha=0.1)
+    lo = bld.constant("Clip", np.array(-1.0, np.float32))
+    hi = bld.constant("Clip", np.array(1.0, np.float32))
+    h = bld.node(ROOT, "Clip", [t, lo, hi], bld.shapes[t])
+    h = bld.node(ROOT.child("hardsigmoid"), "HardSigmoid", [h], bld.shapes[h], alpha=0.25, beta=0.4)
+    h = bld.add(bld.mul(h, bld.mean(h, ROOT, keepdims=True), ROOT), t, ROOT)
+    n, c, hh, ww = bld.shapes[h]
+    h = bld.node(ROOT.child("pool"), "MaxPool", [h], (n, c, hh // 2, ww // 2), ceil_mode=0, dilations=[1, 1],
+                 kernel_shape=[2, 2], pads=[0, 0, 0, 0], strides=[2, 2])
+    h = bld.squeeze(bld.unsqueeze(h, ROOT, 0), ROOT, 0)
+    h = bld.mean(h, ROOT, keepdims=False)
+    y = bld.gemm(h, ROOT.child("fc"), CLASSES, out_name="logits")
+    return bld.model(name, y), bld.macs, bld.params
+
+
+def ops_zoo_opset13(seed):
+    return ops_zoo(seed, 13, 8, "ops_zoo_opset13")
+
+
+def ops_zoo_opset21(seed):
+    return ops_zoo(seed, 21, 10, "ops_zoo_opset21")  # IR 10: the version that introduced opset 21 (onnx 1.16)
+
+
 MODELS = {"mobilenet_v3_small_style": mobilenet_v3_small_style,
           "efficientnet_lite_style": efficientnet_lite_style,
-          "shufflenet_style": shufflenet_style}
+          "shufflenet_style": shufflenet_style,
+          "ops_zoo_opset13": ops_zoo_opset13,
+          "ops_zoo_opset21": ops_zoo_opset21}
 
 
 class Calibration(CalibrationDataReader):
@@ -378,9 +459,9 @@ def generate(stem, out, seed, calibration, keep_fp32, every_op=False):
         fp32 = os.path.join(out if keep_fp32 else tmp, stem + "_fp32.onnx")
         onnx.save(model, fp32)
         int8 = os.path.join(out, stem + "_int8.onnx")
-        # Default op_types_to_quantize (None): onnxruntime's registries, which lack HardSwish, HardSigmoid and
-        # ReduceMean; those get Q/DQ only where a neighbour is quantized. The fixtures add them (every tensor int8).
-        ops = sorted(set(QLinearOpsRegistry) | set(QDQRegistry) | {"HardSwish", "HardSigmoid", "ReduceMean"})
+        # Default op_types_to_quantize (None): onnxruntime's registries, which lack HardSwish, HardSigmoid, ReduceMean
+        # and Tanh; those get Q/DQ only where a neighbour is quantized. The fixtures add them (every tensor int8).
+        ops = sorted(set(QLinearOpsRegistry) | set(QDQRegistry) | {"HardSwish", "HardSigmoid", "ReduceMean", "Tanh"})
         quantize_static(fp32, int8, Calibration(calibration, seed),
                         quant_format=QuantFormat.QDQ, activation_type=QuantType.QInt8, weight_type=QuantType.QInt8,
                         op_types_to_quantize=ops if every_op else None,
@@ -497,7 +578,7 @@ def report(stem, int8_path, fp32_model):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--model", choices=sorted(MODELS), action="append", help="default: all three")
+    ap.add_argument("--model", choices=sorted(MODELS), action="append", help="default: all five")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "fixtures"))
     ap.add_argument("--seed", type=int, default=2025)
     ap.add_argument("--calibration", type=int, default=8)
