@@ -57,8 +57,9 @@ def main():
     onnx.save(model([n, ms], i), os.path.join(args.out, "microsoft_domain.onnx"))
 
     n, i = conv("conv", "input", "c", 4, 4)
-    sig = helper.make_node("Sigmoid", ["c"], ["output"], name="sigmoid")
-    quantized(model([n, sig], i), os.path.join(args.out, "unsupported_op.onnx"))
+    # Softmax: a real classifier head op zkinfer does not prove (logits are the output).
+    sm = helper.make_node("Softmax", ["c"], ["output"], name="softmax", axis=1)
+    quantized(model([n, sm], i), os.path.join(args.out, "unsupported_op.onnx"))
 
     n, i = conv("conv", "input", "output", 4, 4)
     onnx.save(model([n], i, in_dims=("batch", 4, 8, 8), out_dims=("batch", 4, 8, 8)),

@@ -136,7 +136,7 @@ fn wrong_input_shape_and_range_are_rejected() {
 fn error_cases_name_the_node_and_op() {
     let cases: [(&str, &str, &[&str]); 5] = [
         ("microsoft_domain.onnx", "UnsupportedDomain", &["gelu", "FastGelu", "com.microsoft"]),
-        ("unsupported_op.onnx", "UnsupportedOp", &["sigmoid", "Sigmoid"]),
+        ("unsupported_op.onnx", "UnsupportedOp", &["softmax", "Softmax"]),
         ("dynamic_shape.onnx", "BadInputSpec", &["input", "dynamic", "batch"]),
         ("dilated_conv.onnx", "UnsupportedAttribute", &["conv", "Conv", "dilations"]),
         ("grouped_conv.onnx", "UnsupportedAttribute", &["conv", "Conv", "group = 2"]),

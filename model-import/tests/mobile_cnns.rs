@@ -116,3 +116,19 @@ fn layers_are_named_by_their_onnx_nodes() {
     let shapes: Vec<_> = se.inputs.iter().map(|&t| model.tensors[t].shape.clone()).collect();
     assert!(shapes.iter().any(|s| s[2..] == [1, 1]), "the SE scale broadcasts: {shapes:?}");
 }
+
+/// Every activation between its own Q/DQ pair (Relu, Sigmoid, SiLU as x·sigmoid(x), Tanh, LeakyRelu, Clip,
+/// HardSigmoid with non-default alpha/beta), a broadcast Mul, MaxPool, Unsqueeze/Squeeze and ReduceMean keepdims 0
+/// — at opset 13 (axes as attributes / Squeeze inputs) and opset 21 (ReduceMean axes as an input).
+#[test]
+fn ops_zoo_matches_onnxruntime_per_layer_at_opsets_13_and_21() {
+    for stem in ["ops_zoo_opset13", "ops_zoo_opset21"] {
+        check(stem, &["Conv", "Add", "Lookup", "Mul", "MaxPool", "Reshape", "GlobalAveragePool", "Gemm"]);
+        let model = import(fixture(&format!("{stem}_int8.onnx"))).unwrap();
+        let mut functions: Vec<&str> =
+            model.layers.iter().filter_map(|l| if let Op::Lookup { function, .. } = &l.op { Some(function.as_str()) } else { None }).collect();
+        functions.sort_unstable();
+        functions.dedup();
+        assert_eq!(functions, ["Clip", "HardSigmoid", "LeakyRelu", "Relu", "Sigmoid", "Tanh"], "{stem}");
+    }
+}
