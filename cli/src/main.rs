@@ -254,6 +254,12 @@ struct BudgetArgs {
 }
 
 fn main() -> ExitCode {
+    // Rust ignores SIGPIPE, so `zkinfer inspect m.onnx | head` would panic on the closed pipe; end quietly as Unix
+    // tools do. (Outputs are written atomically, so a killed process never leaves a half-written file.)
+    // SAFETY: restoring a signal's default disposition before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let level = if cli.quiet { "error" } else { ["warn", "info", "debug"][cli.verbose.min(2) as usize] };
     tracing_subscriber::fmt()

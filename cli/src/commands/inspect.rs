@@ -171,9 +171,11 @@ fn print_text(r: &InspectReport, ui: &Ui) {
     println!("model {} (BLAKE2b {})", r.model, &r.blake2b[..16]);
     println!("input {:?} → output {:?}", r.input_shape, r.output_shape);
     if !ui.quiet {
-        println!("{:<36} {:<22} {:<18} {:>12} {:>10}", "layer", "op", "output", "MACs", "params");
+        // Exporters' node names run long ("/features/features.1/block/block.0/block.0.0/Conv"): size the column.
+        let w = r.layers.iter().map(|l| l.name.chars().count()).max().unwrap_or(0).max(24);
+        println!("{:<w$} {:<22} {:<18} {:>12} {:>10}", "layer", "op", "output", "MACs", "params");
         for l in &r.layers {
-            println!("{:<36} {:<22} {:<18} {:>12} {:>10}", l.name, l.op, format!("{:?}", l.output_shape), l.macs, l.params);
+            println!("{:<w$} {:<22} {:<18} {:>12} {:>10}", l.name, l.op, format!("{:?}", l.output_shape), l.macs, l.params);
         }
     }
     println!("{} layers, {} MACs, {} parameters", r.layers.len(), r.macs, r.params);
@@ -186,10 +188,11 @@ fn print_text(r: &InspectReport, ui: &Ui) {
         r.distinct_keys,
         r.rows
     );
-    println!("  {:>3} {:<9} {:<24} {:<24} {:>3} {:>9} {:>8} {:>8} {:>4}  carries", "seg", "layers", "first", "last", "k", "rows", "setup", "prove", "key");
+    let w = r.segments.iter().flat_map(|g| [g.first_layer.chars().count(), g.last_layer.chars().count()]).max().unwrap_or(0).max(24);
+    println!("  {:>3} {:<9} {:<w$} {:<w$} {:>3} {:>9} {:>8} {:>8} {:>4}  carries", "seg", "layers", "first", "last", "k", "rows", "setup", "prove", "key");
     for (i, g) in r.segments.iter().enumerate() {
         println!(
-            "  {:>3} {:<9} {:<24} {:<24} {:>3} {:>9} {:>6.1}Gi {:>6.1}Gi {:>4}  {}",
+            "  {:>3} {:<9} {:<w$} {:<w$} {:>3} {:>9} {:>6.1}Gi {:>6.1}Gi {:>4}  {}",
             i,
             format!("{}..{}", g.start, g.end),
             g.first_layer,
