@@ -28,8 +28,9 @@ pub struct Shape {
     /// The clip table covers pre-activations u in [−2^clip_bits, 2^clip_bits).
     pub clip_bits: u32,
     /// The distinct elementwise int8 functions (activation tables, 256 outputs for x = −128..127): tags
-    /// 2 + clamps.len(), … (keys written before functions existed have none).
-    #[serde(default)]
+    /// 2 + clamps.len(), … Skipped when empty, so keys and circuit digests of models without activation tables
+    /// are what they were before tables existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub functions: Vec<Vec<i32>>,
     pub k: u32,
 }

@@ -184,7 +184,8 @@ enum Command {
     /// skipped only when a single layer does not fit the budget. --segments N forces a chain (e.g. digits in 3).
     Bench {
         /// Configs, comma-separated or repeated: digits, mobilenet-0.35-96, mobilenet-0.5-224, mobilenet-0.75-192,
-        /// mobilenets, synthetic (k = 12..20), synthetic-K, all.
+        /// mobilenets, mobilenet-v3-small-style, efficientnet-lite-style, shufflenet-style, mobile-cnns, synthetic
+        /// (k = 12..20), synthetic-K, all.
         #[arg(long, default_value = "digits")]
         config: Vec<String>,
         /// Provers to run (CUDA is reported as skipped when this build or machine has no working GPU).

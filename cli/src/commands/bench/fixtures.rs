@@ -42,19 +42,27 @@ macro_rules! fixture {
     };
 }
 
-const FIXTURES: [Fixture; 4] = [
+const FIXTURES: [Fixture; 7] = [
     fixture!("digits", "digits CNN, 8x8 gray, 10 classes", "digits_int8", "digits_test_x.npy"),
     fixture!("mobilenet-0.35-96", "MobileNet v2 0.35, 96x96 RGB", "mobilenet_v2_0.35_96_int8", "mobilenet_v2_0.35_96_inputs.npy"),
     fixture!("mobilenet-0.5-224", "MobileNet v2 0.5, 224x224 RGB", "mobilenet_v2_0.5_224_int8", "mobilenet_v2_0.5_224_inputs.npy"),
     fixture!("mobilenet-0.75-192", "MobileNet v2 0.75, 192x192 RGB", "mobilenet_v2_0.75_192_int8", "mobilenet_v2_0.75_192_inputs.npy"),
+    fixture!("mobilenet-v3-small-style", "MobileNet v3 small style, 32x32 RGB", "mobilenet_v3_small_style_int8", "mobilenet_v3_small_style_inputs.npy"),
+    fixture!("efficientnet-lite-style", "EfficientNet-Lite style, 32x32 RGB", "efficientnet_lite_style_int8", "efficientnet_lite_style_inputs.npy"),
+    fixture!("shufflenet-style", "ShuffleNet v2 style, 32x32 RGB", "shufflenet_style_int8", "shufflenet_style_inputs.npy"),
 ];
+
+/// The MobileNet v2 configs and the mobile CNNs (the `mobilenets` and `mobile-cnns` groups).
+const MOBILENETS: std::ops::Range<usize> = 1..4;
+const MOBILE_CNNS: std::ops::Range<usize> = 4..7;
 
 /// The synthetic sweep: byte dot-product circuits filling 2^k rows.
 const SYNTHETIC_K: std::ops::RangeInclusive<u32> = 12..=20;
 
 /// The names `--config` accepts, for the help text and errors.
 pub const CONFIG_HELP: &str = "digits, mobilenet-0.35-96, mobilenet-0.5-224, mobilenet-0.75-192, mobilenets (the \
-three), synthetic (k = 12..20), synthetic-K (one k), all";
+three), mobilenet-v3-small-style, efficientnet-lite-style, shufflenet-style, mobile-cnns (those three), synthetic \
+(k = 12..20), synthetic-K (one k), all";
 
 /// One config to run, as named on the command line.
 pub enum Planned {
@@ -105,7 +113,8 @@ pub fn parse_configs(names: &[String]) -> Result<Vec<Planned>> {
                 out.extend(FIXTURES.iter().map(Planned::Model));
                 out.extend(SYNTHETIC_K.map(Planned::Synthetic));
             }
-            "mobilenets" => out.extend(FIXTURES[1..].iter().map(Planned::Model)),
+            "mobilenets" => out.extend(FIXTURES[MOBILENETS].iter().map(Planned::Model)),
+            "mobile-cnns" => out.extend(FIXTURES[MOBILE_CNNS].iter().map(Planned::Model)),
             "synthetic" => out.extend(SYNTHETIC_K.map(Planned::Synthetic)),
             n if fixture(n).is_some() => out.push(Planned::Model(fixture(n).expect("checked"))),
             n => match n.strip_prefix("synthetic-").map(str::parse::<u32>) {
