@@ -92,6 +92,14 @@ def main():
     np.save(os.path.join(args.out, "..", "pad_pool_inputs.npy"), xp)
     np.save(os.path.join(args.out, "..", "pad_pool_ort_int8_logits.npy"), yp)
 
+    # The same Pad + AveragePool in QOperator form (Pad applied to the int8 tensor, its constant the zero point;
+    # com.microsoft QLinearAveragePool), with onnxruntime's outputs.
+    qpool_path = os.path.join(args.out, "..", "pad_pool_qop_int8.onnx")
+    quantized(model([n1, pad, pool], i1 + [pads], out_dims=(1, 4, 5, 5)), qpool_path, QuantFormat.QOperator)
+    sess = ort.InferenceSession(qpool_path, providers=["CPUExecutionProvider"])
+    yq = np.concatenate([sess.run(None, {"input": xp[i:i + 1]})[0] for i in range(2)]).astype(np.float32)
+    np.save(os.path.join(args.out, "..", "pad_pool_qop_ort_int8_logits.npy"), yq)
+
     # MatMul in QDQ form (flatten, then a [256, 10] weight), with onnxruntime's outputs.
     n1, i1 = conv("conv1", "input", "c1", 4, 4, seed=4)
     shape = numpy_helper.from_array(np.array([1, 256], np.int64), "shape")

@@ -11,4 +11,5 @@ for cfg in "0.35 96" "0.5 224" "0.75 192"; do
     "$py" "$here/mobilenet_v2.py" --width "$1" --resolution "$2" --out "$out"
 done
 "$py" "$here/mobile_cnns.py" --out "$out"
+"$py" "$here/mobile_cnns.py" --format qoperator --out "$out"
 "$py" "$here/error_cases.py" --out "$out/errors"

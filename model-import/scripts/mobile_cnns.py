@@ -4,6 +4,7 @@ folded into the convolutions, and quantize them statically to QDQ int8 with onnx
 
     python mobile_cnns.py --out ../fixtures                  # all five
     python mobile_cnns.py --model shufflenet_style --report   # one, and print its QDQ pattern per op type
+    python mobile_cnns.py --format qoperator --out ../fixtures   # QOperator twins (STEM_qop_*), see below
 
 No torch here: the graphs are written with onnx.helper in the shapes torch.onnx.export (TorchScript exporter, opset 17,
 torchvision module layout) writes: node "/features/features.0/features.0.0/Conv" with output
@@ -43,6 +44,20 @@ Tanh: they get Q/DQ only from quantized neighbours, so mobilenet_v3_small_style'
 -> Flatten would stay float, a float island zkinfer refuses (it proves int8 arithmetic only). The fixtures therefore
 list those ops too (every tensor quantized); --ort-default-ops reproduces onnxruntime's default.
 
+--format qoperator writes the same networks (same weights, seed and calibration) in onnxruntime's QOperator format,
+as STEM_qop_int8.onnx, STEM_qop_inputs.npy, STEM_qop_ort_int8_logits.npy and STEM_qop_ort_layers.npy / .json, for the
+three mobile CNNs and ops_zoo_opset13 by default. int8 tensors flow straight between nodes: QLinearConv (default
+domain), and in onnxruntime's com.microsoft domain QGemm (for Gemm; inputs A, a_scale, a_zp, B, b_scale, b_zp, int32
+C, y_scale, y_zp; alpha, transB), QLinearAdd / QLinearMul (A, A_scale, A_zp, B, B_scale, B_zp, C_scale, C_zp),
+QLinearConcat (Y_scale, Y_zp, then X, X_scale, X_zp per input; axis), QLinearGlobalAveragePool (X, x_scale, x_zp,
+y_scale, y_zp; channels_last = 0), QLinearSigmoid / QLinearLeakyRelu (X, X_scale, X_zp, Y_scale, Y_zp; alpha);
+MaxPool, Reshape, Transpose, Flatten, Squeeze, Unsqueeze apply to the int8 tensor (its quantization passes); Relu and
+Clip vanish into their producer's output range. HardSwish, HardSigmoid, ReduceMean and Tanh have no QLinear form:
+each is a float island between a DequantizeLinear and a QuantizeLinear (FloatIsland below: plain onnxruntime would
+chain them in float, HardSwish -> ReduceMean [-> Flatten], which an int8 proof cannot express). The per-layer oracle
+lists every int8 tensor (QuantizeLinear outputs, QLinear* / QGemm outputs, int8 data movement outputs). --report
+prints each op's input layout.
+
 Tested with Python 3.11, numpy 2.4.6, onnx 1.23.2, onnxruntime 1.31.1 (requirements.txt; `bash setup.sh`).
 """
 import argparse
@@ -58,6 +73,7 @@ import onnxruntime as ort
 import input_meta
 from onnx import TensorProto, helper, numpy_helper
 from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+from onnxruntime.quantization.operators.base_operator import QuantOperatorBase
 from onnxruntime.quantization.registry import QDQRegistry, QLinearOpsRegistry
 
 RESOLUTION = 32
@@ -411,6 +427,9 @@ MODELS = {"mobilenet_v3_small_style": mobilenet_v3_small_style,
           "shufflenet_style": shufflenet_style,
           "ops_zoo_opset13": ops_zoo_opset13,
           "ops_zoo_opset21": ops_zoo_opset21}
+# The models --format qoperator writes by default: the three mobile CNNs, and one ops zoo for QLinearSigmoid,
+# QLinearLeakyRelu and int8 MaxPool / Squeeze / Unsqueeze.
+QOP_MODELS = ["mobilenet_v3_small_style", "efficientnet_lite_style", "shufflenet_style", "ops_zoo_opset13"]
 
 
 class Calibration(CalibrationDataReader):
@@ -432,10 +451,35 @@ def run(model_path, inputs, optimized=True):
     return np.concatenate([sess.run(None, {"input": inputs[i:i + 1]})[0] for i in range(len(inputs))])
 
 
+# Data-movement ops onnxruntime's QOperator format applies to int8 tensors directly (Direct8BitOp, QMaxPool): int8 in,
+# int8 out, the input's (scale, zero point).
+INT8_DATA_MOVEMENT = ("Reshape", "Transpose", "Flatten", "Squeeze", "Unsqueeze", "MaxPool")
+# onnxruntime's extra activations, reductions and elementwise functions with no QLinear form: kept float between a
+# DequantizeLinear and a QuantizeLinear (see FloatIsland).
+FLOAT_ISLAND_OPS = ("HardSwish", "HardSigmoid", "ReduceMean", "Tanh")
+
+
+def int8_tensors(m):
+    """The int8 activation tensors of a QDQ or QOperator model, in graph order: QuantizeLinear outputs, the outputs of
+    QLinear* / QGemm nodes (which carry their output's scale and zero point as inputs), and the outputs of data
+    movement ops (Reshape, Transpose, Flatten, Squeeze, Unsqueeze, MaxPool) applied to an int8 tensor."""
+    names = set()
+    order = []
+    for n in m.graph.node:
+        int8 = (n.op_type == "QuantizeLinear"
+                or n.op_type.startswith("QLinear") or n.op_type == "QGemm"
+                or (n.op_type in INT8_DATA_MOVEMENT and n.input[0] in names))
+        if int8:
+            names.add(n.output[0])
+            order.append(n.output[0])
+    return order
+
+
 def ort_layers(int8_path, x):
-    """onnxruntime's int8 value of every QuantizeLinear output (graph order) for input x, unoptimized session."""
+    """onnxruntime's int8 value of every int8 activation tensor (graph order; for a QDQ model the QuantizeLinear
+    outputs) for input x, unoptimized session."""
     m = onnx.load(int8_path)
-    names = [n.output[0] for n in m.graph.node if n.op_type == "QuantizeLinear"]
+    names = int8_tensors(m)
     listed = {o.name for o in m.graph.output}
     for n in names:
         if n not in listed:
@@ -453,35 +497,91 @@ def ort_layers(int8_path, x):
     return np.concatenate(flat), tensors
 
 
-def generate(stem, out, seed, calibration, keep_fp32, every_op=False):
+class FloatIsland(QuantOperatorBase):
+    """A float op of the QOperator format (one with no QLinear form) kept alone between DequantizeLinear inputs and a
+    QuantizeLinear output, as in the QDQ fixtures. onnxruntime's own QuantOperatorBase dequantizes an input only
+    when it is an int8 tensor, and quantizes an output only when a QLinear consumer asks: a float op fed by another
+    (MobileNet v3's HardSwish -> ReduceMean) reads the float tensor, and ReduceMean -> Flatten stays float (a Direct8Bit
+    op like Flatten is int8 only when its input already is), chains of float ops an int8 proof cannot express. Here the
+    output is quantized at once (onnxruntime's quantizer: its calibrated scale and zero point, its "Y_QuantizeLinear"
+    node, shared with every QLinear consumer), and an input made by another float op is read back through a
+    DequantizeLinear "X_DequantizeLinear" -> "X_dequantized"."""
+
+    def quantize(self):
+        q = self.quantizer
+        producers = {o: n for n in q.new_nodes for o in n.output}
+        for i, name in enumerate(self.node.input):
+            p = producers.get(name)
+            if p is None or p.op_type == "DequantizeLinear":
+                continue  # a constant, the graph input, or an int8 tensor's float value (dequantized as usual)
+            qnames, zps, scales, nodes = q.quantize_activation(self.node, [i])
+            assert qnames is not None, f"{self.node.name}: no calibrated range for {name}"
+            dq = next((n for n in q.new_nodes if n.name == name + "_DequantizeLinear"), None)
+            if dq is None:
+                dq = helper.make_node("DequantizeLinear", [qnames[0], scales[0], zps[0]], [name + "_dequantized"],
+                                      name + "_DequantizeLinear")
+                nodes = [*nodes, dq]
+            q.new_nodes += nodes
+            self.node.input[i] = dq.output[0]
+        super().quantize()
+        out = self.node.output[0]
+        if out not in {o.name for o in q.model.graph().output}:
+            # As a QLinear consumer would quantize it (input 0 of a stand-in consumer node).
+            q.new_nodes += q._get_quantize_input_nodes(helper.make_node("Identity", [out], [out + "_consumer"]), 0,
+                                                       q.activation_qType)
+
+
+def quantize_qoperator(fp32, int8, calibration, every_op):
+    """quantize_static in QOperator format. every_op: the same extra op types as the QDQ fixtures, each a FloatIsland
+    (registered in onnxruntime's QLinearOpsRegistry for this call only). Not ForceQuantizeNoInputCheck: onnxruntime
+    1.31's Direct8BitOp then leaves every Reshape / Transpose / Flatten of an activation float."""
+    added = {op: FloatIsland for op in FLOAT_ISLAND_OPS if op not in QLinearOpsRegistry} if every_op else {}
+    QLinearOpsRegistry.update(added)
+    try:
+        ops = sorted(set(QLinearOpsRegistry) | set(FLOAT_ISLAND_OPS))
+        quantize_static(fp32, int8, calibration,
+                        quant_format=QuantFormat.QOperator, activation_type=QuantType.QInt8,
+                        weight_type=QuantType.QInt8, op_types_to_quantize=ops if every_op else None,
+                        extra_options={"WeightSymmetric": True, "ActivationSymmetric": False})
+    finally:
+        for op in added:
+            del QLinearOpsRegistry[op]
+
+
+def generate(stem, out, seed, calibration, keep_fp32, every_op=False, fmt="qdq"):
     model, macs, params = MODELS[stem](seed)
+    name = stem + ("_qop" if fmt == "qoperator" else "")
     with tempfile.TemporaryDirectory() as tmp:
         fp32 = os.path.join(out if keep_fp32 else tmp, stem + "_fp32.onnx")
         onnx.save(model, fp32)
-        int8 = os.path.join(out, stem + "_int8.onnx")
-        # Default op_types_to_quantize (None): onnxruntime's registries, which lack HardSwish, HardSigmoid, ReduceMean
-        # and Tanh; those get Q/DQ only where a neighbour is quantized. The fixtures add them (every tensor int8).
-        ops = sorted(set(QLinearOpsRegistry) | set(QDQRegistry) | {"HardSwish", "HardSigmoid", "ReduceMean", "Tanh"})
-        quantize_static(fp32, int8, Calibration(calibration, seed),
-                        quant_format=QuantFormat.QDQ, activation_type=QuantType.QInt8, weight_type=QuantType.QInt8,
-                        op_types_to_quantize=ops if every_op else None,
-                        extra_options={"WeightSymmetric": True, "ActivationSymmetric": False})
+        int8 = os.path.join(out, name + "_int8.onnx")
+        if fmt == "qoperator":
+            quantize_qoperator(fp32, int8, Calibration(calibration, seed), every_op)
+        else:
+            # Default op_types_to_quantize (None): onnxruntime's registries, which lack HardSwish, HardSigmoid,
+            # ReduceMean and Tanh; those get Q/DQ only where a neighbour is quantized. The fixtures add them (every
+            # tensor int8).
+            ops = sorted(set(QLinearOpsRegistry) | set(QDQRegistry) | {"HardSwish", "HardSigmoid", "ReduceMean", "Tanh"})
+            quantize_static(fp32, int8, Calibration(calibration, seed),
+                            quant_format=QuantFormat.QDQ, activation_type=QuantType.QInt8, weight_type=QuantType.QInt8,
+                            op_types_to_quantize=ops if every_op else None,
+                            extra_options={"WeightSymmetric": True, "ActivationSymmetric": False})
         input_meta.tag(int8, "rgb", [0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
         # Two seeded inputs; onnxruntime's outputs of the int8 model are the oracle for the integer reference.
         inputs = np.random.default_rng(seed + 1).normal(0, 1, (2, 3, RESOLUTION, RESOLUTION)).astype(np.float32)
         logits = run(int8, inputs).astype(np.float32)
         float_logits = run(fp32, inputs)
-    np.save(os.path.join(out, stem + "_inputs.npy"), inputs)
-    np.save(os.path.join(out, stem + "_ort_int8_logits.npy"), logits)
+    np.save(os.path.join(out, name + "_inputs.npy"), inputs)
+    np.save(os.path.join(out, name + "_ort_int8_logits.npy"), logits)
     layers, tensors = ort_layers(int8, inputs[:1])
-    np.save(os.path.join(out, stem + "_ort_layers.npy"), layers)
-    with open(os.path.join(out, stem + "_ort_layers.json"), "w") as f:
-        json.dump({"format": FORMAT, "model": stem, "input_index": 0, "tensors": tensors}, f, indent=1)
+    np.save(os.path.join(out, name + "_ort_layers.npy"), layers)
+    with open(os.path.join(out, name + "_ort_layers.json"), "w") as f:
+        json.dump({"format": FORMAT, "model": name, "input_index": 0, "tensors": tensors}, f, indent=1)
         f.write("\n")
-    files = [stem + s for s in ("_int8.onnx", "_inputs.npy", "_ort_int8_logits.npy", "_ort_layers.npy",
+    files = [name + s for s in ("_int8.onnx", "_inputs.npy", "_ort_int8_logits.npy", "_ort_layers.npy",
                                 "_ort_layers.json")]
     q = onnx.load(int8)
-    return {"model": stem, "macs": macs, "params": params, "float_nodes": len(model.graph.node),
+    return {"model": name, "macs": macs, "params": params, "float_nodes": len(model.graph.node),
             "int8_nodes": len(q.graph.node), "quantized_tensors": len(tensors),
             "max_abs_logit_diff_float_vs_int8": float(np.abs(float_logits - logits).max()),
             "float_logit_range": float(np.abs(float_logits).max()),
@@ -576,22 +676,55 @@ def report(stem, int8_path, fp32_model):
     print("  QuantizeLinear not followed only by same-parameter DequantizeLinear:", odd or "none")
 
 
+def report_qoperator(stem, int8_path):
+    """Prints, per (domain, op type), how onnxruntime's QOperator format wrote it: each input as an int8 tensor, a
+    float tensor, or a constant (dtype, size), and the attributes."""
+    m = onnx.load(int8_path)
+    inits = {i.name: numpy_helper.to_array(i) for i in m.graph.initializer}
+    int8 = set(int8_tensors(m))
+
+    def kind(t):
+        if not t:
+            return "-"
+        if t in inits:
+            v = inits[t]
+            return f"{v.dtype}{'' if v.size == 1 else list(v.shape)}"
+        return "int8" if t in int8 else "float"
+
+    patterns = collections.defaultdict(collections.Counter)
+    for n in m.graph.node:
+        attrs = ", ".join(f"{a.name}={helper.get_attribute_value(a)}" for a in n.attribute
+                          if a.name not in ("kernel_shape", "pads", "strides", "dilations", "group"))
+        pattern = f"({', '.join(kind(i) for i in n.input)}) -> ({', '.join(kind(o) for o in n.output)})"
+        patterns[(n.domain or "ai.onnx", n.op_type)][pattern + (f" [{attrs}]" if attrs else "")] += 1
+    print(f"== {stem} (QOperator): {len(m.graph.node)} nodes")
+    for (domain, op), pats in sorted(patterns.items()):
+        for pat, c in pats.items():
+            print(f"  {domain}:{op} x{c}: {pat}")
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--model", choices=sorted(MODELS), action="append", help="default: all five")
+    ap.add_argument("--model", choices=sorted(MODELS), action="append",
+                    help="default: all five (QDQ); the three mobile CNNs and ops_zoo_opset13 (QOperator)")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "fixtures"))
     ap.add_argument("--seed", type=int, default=2025)
     ap.add_argument("--calibration", type=int, default=8)
     ap.add_argument("--keep-fp32", action="store_true")
-    ap.add_argument("--report", action="store_true", help="print the QDQ pattern onnxruntime wrote around each op")
+    ap.add_argument("--format", choices=["qdq", "qoperator"], default="qdq",
+                    help="qoperator: STEM_qop_* files in onnxruntime's QOperator format (QLinear* ops)")
+    ap.add_argument("--report", action="store_true", help="print the pattern onnxruntime wrote around each op")
     ap.add_argument("--ort-default-ops", action="store_true",
                     help="onnxruntime's default op_types_to_quantize (leaves float islands; not the fixtures)")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
-    for stem in args.model or list(MODELS):
+    default = QOP_MODELS if args.format == "qoperator" else list(MODELS)
+    for stem in args.model or default:
         print(json.dumps(generate(stem, args.out, args.seed, args.calibration, args.keep_fp32,
-                                         not args.ort_default_ops)), flush=True)
-        if args.report:
+                                  not args.ort_default_ops, args.format)), flush=True)
+        if args.report and args.format == "qoperator":
+            report_qoperator(stem, os.path.join(args.out, stem + "_qop_int8.onnx"))
+        elif args.report:
             report(stem, os.path.join(args.out, stem + "_int8.onnx"), MODELS[stem](args.seed)[0])
 
 
