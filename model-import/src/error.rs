@@ -4,7 +4,7 @@
 pub enum ImportError {
     #[error("cannot read ONNX file {path}: {reason}")]
     Unreadable { path: String, reason: String },
-    #[error("node `{node}` ({op}): operator domain `{domain}` is not supported (only the default ONNX domain)")]
+    #[error("node `{node}` ({op}): operator domain `{domain}` is not supported (only the default ONNX domain, and onnxruntime's com.microsoft QOperator ops QGemm, QLinearAdd, QLinearMul, QLinearConcat, QLinearGlobalAveragePool, QLinearAveragePool, QLinearSigmoid, QLinearLeakyRelu)")]
     UnsupportedDomain { node: String, op: String, domain: String },
     #[error("node `{node}` ({op}): unsupported operator")]
     UnsupportedOp { node: String, op: String },

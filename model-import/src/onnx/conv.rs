@@ -18,13 +18,13 @@ pub(super) fn qlinear_conv(node: &Node<'_>) -> Result<Imported> {
 
 /// Both formats; `qoperator` says where the quantization lives (the node's own inputs, not Q/DQ around it).
 fn convolution(node: &Node<'_>, qoperator: bool) -> Result<Imported> {
-    let x = if qoperator { node.int8_input(0)? } else { node.activation(0)? };
+    let x = if qoperator { node.qlinear_input(0, 1)? } else { node.activation(0)? };
     let xs = node.shape(x);
     if xs.len() != 4 || xs[0] != 1 {
         return Err(node.unsupported(format!("input shape {xs:?} (a batch-1 NCHW tensor expected)")));
     }
     let w = if qoperator {
-        node.int8_weights(node.input(3), node.input(4), node.proto.input.get(5), 0, 4)?
+        node.int8_weights(node.input_or_err(3)?, node.input_or_err(4)?, node.proto.input.get(5), 0, 4)?
     } else {
         node.dequantized_weights(1, 4)?
     };

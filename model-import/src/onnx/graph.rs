@@ -103,7 +103,11 @@ impl<'a> Graph<'a> {
 
     /// A QuantizeLinear node's output quantization and saturation range.
     pub fn quant_of(&self, q: &NodeProto) -> Result<(QParams, i32, i32)> {
-        let scale = self.scalar_f32(q, &q.input[1])?;
+        let name = q.input.get(1).ok_or_else(|| err_malformed(q, "missing input 1 (the scale)"))?;
+        let scale = self.scalar_f32(q, name)?;
+        if !(scale.is_finite() && scale > 0.0) {
+            return Err(err_malformed(q, format!("scale `{name}` = {scale} (a positive number expected)")));
+        }
         let (zp, lo, hi) = self.zero_point(q, q.input.get(2))?;
         Ok((QParams { scale, zero_point: zp }, lo, hi))
     }

@@ -1,8 +1,10 @@
-//! Pooling (QDQ). Means — GlobalAveragePool, AveragePool and ReduceMean over the spatial axes — are one
-//! requantisation of the window sum: requant(Σ (x − z_x)) with M = s_x / (s_y · window size); padded cells count
-//! as zeros (count_include_pad = 1). MaxPool keeps the quantization and takes the window maximum.
+//! Pooling. Means — GlobalAveragePool, AveragePool and ReduceMean over the spatial axes (QDQ), onnxruntime's
+//! QLinearGlobalAveragePool and QLinearAveragePool (QOperator, com.microsoft) — are one requantisation of the window
+//! sum: requant(Σ (x − z_x)) with M = s_x / (s_y · window size); padded cells count as zeros
+//! (count_include_pad = 1). MaxPool (either form: QDQ, or int8 in and out) keeps the quantization and takes the
+//! window maximum.
 
-use super::node::{Imported, Node};
+use super::node::{Imported, Node, Output};
 use super::reshape::normalise;
 use crate::error::Result;
 use crate::ir::{Multiplier, Op, Requant};
@@ -11,7 +13,23 @@ use crate::ir::{Multiplier, Op, Requant};
 pub(super) fn global_average_pool(node: &Node<'_>) -> Result<Imported> {
     let x = node.activation(0)?;
     let xs = nchw(node, x)?;
-    global_mean(node, x, vec![1, xs[1], 1, 1])
+    global_mean(node, x, vec![1, xs[1], 1, 1], node.quantized_output()?)
+}
+
+/// QLinearGlobalAveragePool: X, x_scale, x_zero_point, y_scale, y_zero_point; NCHW (channels_last = 0) only.
+pub(super) fn qlinear_global_average_pool(node: &Node<'_>) -> Result<Imported> {
+    let x = node.qlinear_input(0, 1)?;
+    channels_first(node)?;
+    let xs = nchw(node, x)?;
+    global_mean(node, x, vec![1, xs[1], 1, 1], node.qoperator_output(3)?)
+}
+
+/// onnxruntime's QLinear pools read NHWC when channels_last = 1; the IR's tensors are NCHW.
+fn channels_first(node: &Node<'_>) -> Result<()> {
+    match node.attr_int("channels_last", 0) {
+        0 => Ok(()),
+        v => Err(node.unsupported(format!("channels_last = {v} (NCHW only)"))),
+    }
 }
 
 /// ReduceMean over the spatial axes of an NCHW tensor (what torch exports for global average pooling): axes are
@@ -32,12 +50,11 @@ pub(super) fn reduce_mean(node: &Node<'_>) -> Result<Imported> {
         return Err(node.unsupported(format!("a mean over axes {axes:?} (only the spatial axes 2, 3)")));
     }
     let shape = if node.attr_int("keepdims", 1) != 0 { vec![1, xs[1], 1, 1] } else { vec![1, xs[1]] };
-    global_mean(node, x, shape)
+    global_mean(node, x, shape, node.quantized_output()?)
 }
 
-fn global_mean(node: &Node<'_>, x: usize, shape: Vec<usize>) -> Result<Imported> {
+fn global_mean(node: &Node<'_>, x: usize, shape: Vec<usize>, y: Output) -> Result<Imported> {
     let xs = node.shape(x);
-    let y = node.quantized_output()?;
     let hw = (xs[2] * xs[3]) as f64;
     let requant = Requant {
         multiplier: Multiplier::new(node.q(x).scale as f64 / (y.q.scale as f64 * hw), node.bits),
@@ -52,10 +69,21 @@ fn global_mean(node: &Node<'_>, x: usize, shape: Vec<usize>) -> Result<Imported>
 pub(super) fn average_pool(node: &Node<'_>) -> Result<Imported> {
     let x = node.activation(0)?;
     let w = window(node, x)?;
+    window_mean(node, x, w, node.quantized_output()?)
+}
+
+/// QLinearAveragePool: X, x_scale, x_zero_point, y_scale, y_zero_point and AveragePool's attributes; NCHW only.
+pub(super) fn qlinear_average_pool(node: &Node<'_>) -> Result<Imported> {
+    let x = node.qlinear_input(0, 1)?;
+    channels_first(node)?;
+    let w = window(node, x)?;
+    window_mean(node, x, w, node.qoperator_output(3)?)
+}
+
+fn window_mean(node: &Node<'_>, x: usize, w: Window, y: Output) -> Result<Imported> {
     if w.pads.iter().any(|&p| p != 0) && node.attr_int("count_include_pad", 0) == 0 {
         return Err(node.unsupported("padding with count_include_pad = 0 (a per-position divisor)"));
     }
-    let y = node.quantized_output()?;
     let requant = Requant {
         multiplier: Multiplier::new(
             node.q(x).scale as f64 / (y.q.scale as f64 * (w.kernel[0] * w.kernel[1]) as f64),
@@ -73,9 +101,10 @@ pub(super) fn average_pool(node: &Node<'_>) -> Result<Imported> {
     })
 }
 
-/// MaxPool: the window maximum (padded cells never win); the output keeps the input's quantization.
+/// MaxPool: the window maximum (padded cells never win); the output keeps the input's quantization. Either form: a
+/// DequantizeLinear'd input and a QuantizeLinear'd output, or an int8 tensor in and out (QOperator).
 pub(super) fn max_pool(node: &Node<'_>) -> Result<Imported> {
-    let x = node.activation(0)?;
+    let (x, qoperator) = node.moved_input()?;
     let w = window(node, x)?;
     if node.attr_ints("dilations").is_some_and(|d| d.iter().any(|&v| v != 1)) {
         return Err(node.unsupported("dilations (only 1)"));
@@ -83,10 +112,7 @@ pub(super) fn max_pool(node: &Node<'_>) -> Result<Imported> {
     if node.attr_int("storage_order", 0) != 0 || node.proto.output.len() > 1 {
         return Err(node.unsupported("the Indices output"));
     }
-    let y = node.quantized_output()?;
-    if y.q != node.q(x) || y.lo > -128 || y.hi < 127 {
-        return Err(node.unsupported("a MaxPool that changes the quantization or clamps"));
-    }
+    let y = node.moved_output(x, qoperator)?;
     // Every window holds a real cell (else its maximum would be a padding value) iff every pad is below the kernel.
     let [kh, kw] = w.kernel;
     if w.pads[0] >= kh || w.pads[2] >= kh || w.pads[1] >= kw || w.pads[3] >= kw {

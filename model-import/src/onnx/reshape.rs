@@ -1,6 +1,7 @@
-//! Data movement (QDQ), no arithmetic: Reshape, Flatten, Squeeze and Unsqueeze → `Op::Reshape` (a shape change
-//! only) and Transpose → `Op::Transpose`. Values and quantization pass through, so the output QuantizeLinear must
-//! keep the input's quantization (onnxruntime's QDQ export does).
+//! Data movement, no arithmetic: Reshape, Flatten, Squeeze and Unsqueeze → `Op::Reshape` (a shape change only) and
+//! Transpose → `Op::Transpose`. Values and quantization pass through. Either form: QDQ (a DequantizeLinear'd input,
+//! and an output QuantizeLinear that keeps the input's quantization, as onnxruntime's QDQ export writes it) or
+//! QOperator (the op applied to the int8 tensor itself, int8 out).
 
 use super::node::{Imported, Node};
 use crate::error::Result;
@@ -8,7 +9,7 @@ use crate::ir::Op;
 
 /// Reshape: constant target shape; 0 copies the input's dimension, −1 takes what is left.
 pub(super) fn reshape(node: &Node<'_>) -> Result<Imported> {
-    let x = node.activation(0)?;
+    let (x, qoperator) = node.moved_input()?;
     let xs = node.shape(x);
     let total: usize = xs.iter().product();
     let target = node.graph.ints(node.proto, node.input_or_err(1)?)?;
@@ -34,24 +35,24 @@ pub(super) fn reshape(node: &Node<'_>) -> Result<Imported> {
     if shape.iter().product::<usize>() != total || shape.contains(&0) {
         return Err(node.malformed(format!("cannot reshape {xs:?} ({total} values) to {target:?}")));
     }
-    same_values(node, x, Op::Reshape, shape)
+    same_values(node, x, qoperator, Op::Reshape, shape)
 }
 
 /// Flatten: [product of dims before `axis`, product of the rest].
 pub(super) fn flatten(node: &Node<'_>) -> Result<Imported> {
-    let x = node.activation(0)?;
+    let (x, qoperator) = node.moved_input()?;
     let xs = node.shape(x);
     let (axis, rank) = (node.attr_int("axis", 1), xs.len() as i64);
     if !(-rank..=rank).contains(&axis) {
         return Err(node.malformed(format!("axis {axis} is out of range for rank {rank}")));
     }
     let axis = if axis < 0 { axis + rank } else { axis } as usize;
-    same_values(node, x, Op::Reshape, vec![xs[..axis].iter().product(), xs[axis..].iter().product()])
+    same_values(node, x, qoperator, Op::Reshape, vec![xs[..axis].iter().product(), xs[axis..].iter().product()])
 }
 
 /// Squeeze: drops the listed axes (all of size 1), or every axis of size 1 when none are listed.
 pub(super) fn squeeze(node: &Node<'_>) -> Result<Imported> {
-    let x = node.activation(0)?;
+    let (x, qoperator) = node.moved_input()?;
     let xs = node.shape(x);
     let axes = match axes(node)? {
         Some(a) => a.iter().map(|&a| normalise(node, a, xs.len())).collect::<Result<Vec<_>>>()?,
@@ -61,12 +62,12 @@ pub(super) fn squeeze(node: &Node<'_>) -> Result<Imported> {
         return Err(node.malformed(format!("axis {a} of {xs:?} has size {}, not 1", xs[a])));
     }
     let shape = xs.iter().enumerate().filter(|(i, _)| !axes.contains(i)).map(|(_, &d)| d).collect();
-    same_values(node, x, Op::Reshape, shape)
+    same_values(node, x, qoperator, Op::Reshape, shape)
 }
 
 /// Unsqueeze: inserts axes of size 1 at the listed positions of the output.
 pub(super) fn unsqueeze(node: &Node<'_>) -> Result<Imported> {
-    let x = node.activation(0)?;
+    let (x, qoperator) = node.moved_input()?;
     let xs = node.shape(x);
     let rank = xs.len() + axes(node)?.map_or(0, |a| a.len());
     let axes = axes(node)?
@@ -76,12 +77,12 @@ pub(super) fn unsqueeze(node: &Node<'_>) -> Result<Imported> {
         .collect::<Result<Vec<_>>>()?;
     let mut rest = xs.iter();
     let shape = (0..rank).map(|i| if axes.contains(&i) { 1 } else { *rest.next().unwrap_or(&1) }).collect();
-    same_values(node, x, Op::Reshape, shape)
+    same_values(node, x, qoperator, Op::Reshape, shape)
 }
 
 /// Transpose: `perm` (default: reversed axes) must be a permutation of the input's axes.
 pub(super) fn transpose(node: &Node<'_>) -> Result<Imported> {
-    let x = node.activation(0)?;
+    let (x, qoperator) = node.moved_input()?;
     let xs = node.shape(x);
     let perm: Vec<usize> = match node.attr_ints("perm") {
         Some(p) => p.iter().map(|&a| normalise(node, a, xs.len())).collect::<Result<_>>()?,
@@ -94,9 +95,9 @@ pub(super) fn transpose(node: &Node<'_>) -> Result<Imported> {
     let shape = perm.iter().map(|&a| xs[a]).collect();
     if perm.iter().enumerate().all(|(i, &a)| i == a || xs[a] == 1) {
         // Moves only axes of size 1: the element order is unchanged.
-        return same_values(node, x, Op::Reshape, shape);
+        return same_values(node, x, qoperator, Op::Reshape, shape);
     }
-    same_values(node, x, Op::Transpose { perm }, shape)
+    same_values(node, x, qoperator, Op::Transpose { perm }, shape)
 }
 
 /// The `axes` of Squeeze / Unsqueeze: an attribute before opset 13, an optional input since.
@@ -119,11 +120,8 @@ pub(super) fn normalise(node: &Node<'_>, axis: i64, rank: usize) -> Result<usize
     Ok(if axis < 0 { axis + r } else { axis } as usize)
 }
 
-/// The output QuantizeLinear must keep the input's quantization.
-fn same_values(node: &Node<'_>, x: usize, op: Op, shape: Vec<usize>) -> Result<Imported> {
-    let y = node.quantized_output()?;
-    if y.q != node.q(x) || y.lo > -128 || y.hi < 127 {
-        return Err(node.unsupported(format!("{} that changes the quantization or clamps", node.proto.op_type)));
-    }
+/// The output keeps the input's quantization (QDQ: its QuantizeLinear must not requantize or clamp).
+fn same_values(node: &Node<'_>, x: usize, qoperator: bool, op: Op, shape: Vec<usize>) -> Result<Imported> {
+    let y = node.moved_output(x, qoperator)?;
     Ok(Imported { op, inputs: vec![x], shape, output: y })
 }

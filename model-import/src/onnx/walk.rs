@@ -25,6 +25,14 @@ const OPS: &[(&str, Handler)] = &[
     ("Gemm", gemm::gemm),
     ("MatMul", gemm::matmul),
     ("QLinearMatMul", gemm::qlinear_matmul),
+    ("QGemm", gemm::qgemm),
+    ("QLinearAdd", add::qlinear_add),
+    ("QLinearMul", mul::qlinear_mul),
+    ("QLinearConcat", concat::qlinear_concat),
+    ("QLinearGlobalAveragePool", pool::qlinear_global_average_pool),
+    ("QLinearAveragePool", pool::qlinear_average_pool),
+    ("QLinearSigmoid", activation::qlinear_activation),
+    ("QLinearLeakyRelu", activation::qlinear_activation),
     ("Add", add::add),
     ("AveragePool", pool::average_pool),
     ("Pad", pad::pad),
@@ -47,6 +55,20 @@ const OPS: &[(&str, Handler)] = &[
     ("Tanh", activation::activation),
 ];
 
+/// onnxruntime's QOperator ops in its `com.microsoft` domain that [`OPS`] imports; no other op of that domain is
+/// accepted, and these are accepted in no other domain.
+const MICROSOFT_OPS: [&str; 8] = [
+    "QGemm",
+    "QLinearAdd",
+    "QLinearMul",
+    "QLinearConcat",
+    "QLinearGlobalAveragePool",
+    "QLinearAveragePool",
+    "QLinearSigmoid",
+    "QLinearLeakyRelu",
+];
+const MICROSOFT: &str = "com.microsoft";
+
 /// Ops that are structure, not layers.
 const QDQ_OPS: [&str; 2] = ["QuantizeLinear", "DequantizeLinear"];
 
@@ -54,7 +76,7 @@ const QDQ_OPS: [&str; 2] = ["QuantizeLinear", "DequantizeLinear"];
 /// its pattern; between a DequantizeLinear and a QuantizeLinear they are activation layers of their own.
 const CLAMP_OPS: [&str; 2] = ["Relu", "Clip"];
 
-/// Reads and imports a QDQ-quantized ONNX model. `denominator_bits` sets the shared b = 2^bits.
+/// Reads and imports an int8 ONNX model, QDQ or QOperator format. `denominator_bits` sets the shared b = 2^bits.
 pub fn import(path: &Path, denominator_bits: u32) -> Result<QuantModel> {
     let unreadable = |reason: String| ImportError::Unreadable {
         path: path.display().to_string(),
@@ -120,9 +142,19 @@ fn import_graph(graph: &pb::GraphProto, bits: u32) -> Result<QuantModel> {
         if CLAMP_OPS.contains(&n.op_type.as_str())
             && !n.input.first().and_then(|i| g.node(i)).is_some_and(|p| p.op_type == "DequantizeLinear")
         {
+            if n.input.first().is_some_and(|i| ids.contains_key(i)) {
+                // On an int8 tensor (QOperator) it would clamp the raw integers: no compute node's clamp to narrow.
+                return Err(ImportError::UnsupportedAttribute {
+                    node: n.name.clone(),
+                    op: n.op_type.clone(),
+                    detail: "applied to an int8 tensor (quantize with onnxruntime, which folds it into the producer)".into(),
+                });
+            }
             continue;
         }
-        let Some(&(_, handler)) = OPS.iter().find(|(op, _)| *op == n.op_type) else {
+        let ms_op = MICROSOFT_OPS.contains(&n.op_type.as_str());
+        let handler = OPS.iter().find(|(op, _)| *op == n.op_type).map(|&(_, h)| h);
+        let Some(handler) = handler.filter(|_| ms_op == (n.domain == MICROSOFT)) else {
             return Err(ImportError::UnsupportedOp {
                 node: n.name.clone(),
                 op: n.op_type.clone(),
@@ -159,7 +191,7 @@ fn import_graph(graph: &pb::GraphProto, bits: u32) -> Result<QuantModel> {
     let output = g
         .node(out_name)
         .filter(|d| d.op_type == "DequantizeLinear")
-        .and_then(|d| ids.get(d.input[0].as_str()).copied())
+        .and_then(|d| ids.get(d.input.first()?.as_str()).copied())
         .ok_or_else(|| ImportError::BadInputSpec {
             name: out_name.clone(),
             detail: "the graph output is not the DequantizeLinear of a quantized tensor".into(),
@@ -178,7 +210,8 @@ fn import_graph(graph: &pb::GraphProto, bits: u32) -> Result<QuantModel> {
 fn index(graph: &pb::GraphProto) -> Result<Graph<'_>> {
     let nodes = &graph.node[..];
     for n in nodes {
-        if !(n.domain.is_empty() || n.domain == "ai.onnx") {
+        let microsoft = n.domain == MICROSOFT && MICROSOFT_OPS.contains(&n.op_type.as_str());
+        if !(n.domain.is_empty() || n.domain == "ai.onnx" || microsoft) {
             return Err(ImportError::UnsupportedDomain {
                 node: n.name.clone(),
                 op: n.op_type.clone(),
