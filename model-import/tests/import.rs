@@ -184,6 +184,21 @@ fn pad_and_average_pool_match_onnxruntime() {
     assert!(max_diff <= 1, "{max_diff} steps");
 }
 
+/// The pad + average pool model in QOperator form: Pad on the int8 tensor (its constant the zero point) and
+/// onnxruntime's com.microsoft QLinearAveragePool.
+#[test]
+fn qoperator_pad_and_average_pool_match_onnxruntime() {
+    let model = import(fixture("pad_pool_qop_int8.onnx")).unwrap();
+    let ops: Vec<String> = model.layers.iter().map(|l| format!("{:?}", l.op).split([' ', '{']).next().unwrap().to_string()).collect();
+    assert_eq!(ops, ["Conv", "Pad", "AveragePool"]);
+    assert_eq!(model.output_info().shape, vec![1, 4, 5, 5]);
+    let x = read_f32(&fixture("pad_pool_inputs.npy")).unwrap();
+    let ort = read_f32(&fixture("pad_pool_qop_ort_int8_logits.npy")).unwrap();
+    let (max_diff, _, _) = compare(&model, &x.data, &ort.data, 2);
+    println!("QOperator pad + average pool: max |diff| vs onnxruntime {max_diff} steps");
+    assert!(max_diff <= 1, "{max_diff} steps");
+}
+
 #[test]
 fn qdq_matmul_matches_onnxruntime() {
     let model = import(fixture("matmul_int8.onnx")).unwrap();

@@ -132,3 +132,57 @@ fn ops_zoo_matches_onnxruntime_per_layer_at_opsets_13_and_21() {
         assert_eq!(functions, ["Clip", "HardSigmoid", "LeakyRelu", "Relu", "Sigmoid", "Tanh"], "{stem}");
     }
 }
+
+/// The same three networks in onnxruntime's QOperator format (scripts/mobile_cnns.py --format qoperator): int8
+/// tensors flow straight between QLinearConv, QGemm, QLinearAdd, QLinearMul, QLinearConcat and
+/// QLinearGlobalAveragePool nodes and int8 MaxPool / Reshape / Transpose / Flatten, with HardSwish, HardSigmoid and
+/// ReduceMean as float islands between a DequantizeLinear and a QuantizeLinear. Every layer within one step of
+/// onnxruntime on its own inputs.
+#[test]
+fn qoperator_mobile_cnns_match_onnxruntime_per_layer() {
+    check("mobilenet_v3_small_style_qop", &["Conv", "Lookup", "Mul", "Add", "GlobalAveragePool", "Reshape", "Gemm"]);
+    check("efficientnet_lite_style_qop", &["Conv", "Add", "GlobalAveragePool", "Gemm"]);
+    check("shufflenet_style_qop", &["Conv", "MaxPool", "Concat", "Transpose", "Reshape", "GlobalAveragePool", "Gemm"]);
+}
+
+/// QLinearSigmoid and QLinearLeakyRelu (onnxruntime's own 256-entry tables), QLinearMul with a broadcast operand,
+/// and MaxPool / Unsqueeze / Squeeze applied to int8 tensors: the ops zoo in QOperator format.
+#[test]
+fn qoperator_ops_zoo_matches_onnxruntime_per_layer() {
+    let stem = "ops_zoo_opset13_qop";
+    check(stem, &["Conv", "Add", "Lookup", "Mul", "MaxPool", "Reshape", "GlobalAveragePool", "Gemm"]);
+    let model = import(fixture(&format!("{stem}_int8.onnx"))).unwrap();
+    let mut functions: Vec<&str> =
+        model.layers.iter().filter_map(|l| if let Op::Lookup { function, .. } = &l.op { Some(function.as_str()) } else { None }).collect();
+    functions.sort_unstable();
+    functions.dedup();
+    // onnxruntime's QOperator format removes a Relu or Clip after a quantized op (its output takes the input's
+    // quantization; the input's range is narrowed to the activation's only when the activation is its one consumer —
+    // here the Add feeding Relu also feeds the skip Add, so onnxruntime's own QOperator graph has no Relu at all).
+    assert_eq!(functions, ["HardSigmoid", "LeakyRelu", "Sigmoid", "Tanh"], "{stem}");
+}
+
+/// A QOperator model and its QDQ twin (same network, weights and calibration) import to the same layers: op kinds,
+/// input and output shapes, one for one.
+#[test]
+fn qoperator_and_qdq_import_to_the_same_layers() {
+    let kinds = |stem: &str| -> Vec<(String, Vec<Vec<usize>>, Vec<usize>)> {
+        let model = import(fixture(&format!("{stem}_int8.onnx"))).unwrap();
+        model
+            .layers
+            .iter()
+            .map(|l| {
+                let op = format!("{:?}", l.op).split([' ', '{', '(']).next().unwrap().to_string();
+                let ins = l.inputs.iter().map(|&t| model.tensors[t].shape.clone()).collect();
+                (op, ins, model.tensors[l.output].shape.clone())
+            })
+            .collect()
+    };
+    for stem in ["mobilenet_v3_small_style", "efficientnet_lite_style", "shufflenet_style"] {
+        let (qdq, qop) = (kinds(stem), kinds(&format!("{stem}_qop")));
+        assert_eq!(qdq.len(), qop.len(), "{stem}: layer counts");
+        for (i, (a, b)) in qdq.iter().zip(&qop).enumerate() {
+            assert_eq!(a, b, "{stem}: layer {i}");
+        }
+    }
+}
