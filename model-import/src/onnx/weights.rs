@@ -26,7 +26,8 @@ impl Node<'_> {
             .filter(|d| d.op_type == "DequantizeLinear")
             .ok_or_else(|| not_quantized(self.proto, format!("weights `{name}` are not an int8 DequantizeLinear")))?;
         let axis = attr_int(dq, "axis", 1) as usize;
-        self.int8_weights(&dq.input[0], &dq.input[1], dq.input.get(2), axis, rank)
+        let [w, scale] = [0, 1].map(|i| dq.input.get(i).map_or("", String::as_str));
+        self.int8_weights(w, scale, dq.input.get(2), axis, rank)
     }
 
     /// int8 weight initializer with its scale(s) and zero point. `channel_axis` is the axis per-channel scales run
@@ -54,8 +55,12 @@ impl Node<'_> {
             Some(z) => g.ints(n, z)?,
             None => vec![0],
         };
-        if zps.iter().any(|&z| z != zps[0]) {
+        let z0 = *zps.first().ok_or_else(|| err_malformed(n, "an empty weight zero point"))?;
+        if zps.iter().any(|&z| z != z0) {
             return Err(unsupported_attr(n, "per-channel weight zero points that differ"));
+        }
+        if scales.is_empty() || scales.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
+            return Err(err_malformed(n, format!("weight scales `{scale}` must be positive numbers")));
         }
         if scales.len() != 1 && (channel_axis >= rank || scales.len() != shape[channel_axis]) {
             return Err(unsupported_attr(n, "per-channel weight scales on an axis other than the output channels"));
@@ -64,7 +69,7 @@ impl Node<'_> {
         Ok(Weights {
             values: w,
             shape,
-            zero_point: zps[0] as i32,
+            zero_point: z0 as i32,
             scales,
         })
     }
@@ -77,7 +82,7 @@ impl Node<'_> {
             return Ok(vec![0; len]);
         };
         if let Some(dq) = g.node(name).filter(|d| d.op_type == "DequantizeLinear") {
-            let v = g.ints(dq, &dq.input[0])?;
+            let v = g.ints(dq, dq.input.first().map_or("", String::as_str))?;
             if v.len() != len {
                 return Err(err_malformed(n, format!("bias has {} values, expected {len}", v.len())));
             }
