@@ -10,6 +10,8 @@
 mod permute;
 
 use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use halo2_proofs::halo2curves::ff::Field;
 use halo2_proofs::transcript::{EncodedChallenge, TranscriptWrite};
@@ -26,7 +28,8 @@ use crate::{Fr, G1Affine};
 /// A' and S' in Lagrange form, plus the compressed columns the product needs.
 pub struct Permuted {
     pub input: Vec<Fr>,
-    pub table: Vec<Fr>,
+    /// Shared by every lookup into the same table (one compression for all of them).
+    pub table: Arc<Vec<Fr>>,
     pub permuted_input: Vec<Fr>,
     pub permuted_table: Vec<Fr>,
 }
@@ -46,10 +49,23 @@ where
     T: TranscriptWrite<G1Affine, E>,
 {
     let mut out = Vec::new();
+    // Lookups into the same table expressions (every lane of the model circuit reads the one shared table) share
+    // its compressed column and its sorted copy: compressed and sorted once, not once per lookup.
+    let mut tables: HashMap<String, (Arc<Vec<Fr>>, Arc<permute::SortedTable>)> = HashMap::new();
     for arg in ctx.cs.lookups().iter() {
         let input = permute::compress(ctx, arg.input_expressions(), theta, columns, layout)?;
-        let table = permute::compress(ctx, arg.table_expressions(), theta, columns, layout)?;
-        let (permuted_input, permuted_table) = permute::permute(ctx, arg.name(), &input, &table, rng)?;
+        let key = format!("{:?}", arg.table_expressions());
+        let (table, sorted) = match tables.get(&key) {
+            Some(t) => t.clone(),
+            None => {
+                let table = permute::compress(ctx, arg.table_expressions(), theta, columns, layout)?;
+                let sorted = Arc::new(permute::SortedTable::new(&table[..ctx.usable_rows]));
+                let entry = (Arc::new(table), sorted);
+                tables.insert(key, entry.clone());
+                entry
+            }
+        };
+        let (permuted_input, permuted_table) = permute::permute(ctx, arg.name(), &input, &sorted, rng)?;
         out.push(Permuted {
             input,
             table,

@@ -30,20 +30,39 @@ pub(super) fn compress(
     Ok(out)
 }
 
+/// A table column sorted once (shared by every lookup into it), with each entry's sort key.
+pub(super) struct SortedTable {
+    keys: Vec<Key>,
+    values: Vec<Fr>,
+}
+
+/// The canonical bytes of a field element, compared as bytes: a total order computed once per element (not in
+/// every comparison; `to_repr` leaves Montgomery form).
+type Key = <Fr as PrimeField>::Repr;
+
+fn keyed(values: &[Fr]) -> Vec<(Key, Fr)> {
+    let mut v: Vec<(Key, Fr)> = values.par_iter().map(|x| (x.to_repr(), *x)).collect();
+    v.par_sort_unstable_by(|a, b| a.0.as_ref().cmp(b.0.as_ref()));
+    v
+}
+
+impl SortedTable {
+    pub fn new(table: &[Fr]) -> Self {
+        let (keys, values) = keyed(table).into_iter().unzip();
+        SortedTable { keys, values }
+    }
+}
+
 /// Sorts the inputs and places a matching table entry next to the first of every run of equal inputs.
 pub(super) fn permute(
     ctx: &Ctx<'_>,
     name: &str,
     input: &[Fr],
-    table: &[Fr],
+    table: &SortedTable,
     rng: &mut impl RngCore,
 ) -> Result<(Vec<Fr>, Vec<Fr>), ProveError> {
     let usable = ctx.usable_rows;
-    let key = |v: &Fr| v.to_repr();
-    let mut permuted_input: Vec<Fr> = input[..usable].to_vec();
-    permuted_input.par_sort_unstable_by_key(key);
-    let mut sorted_table: Vec<Fr> = table[..usable].to_vec();
-    sorted_table.par_sort_unstable_by_key(key);
+    let (input_keys, permuted_input): (Vec<Key>, Vec<Fr>) = keyed(&input[..usable]).into_iter().unzip();
 
     // Walk both sorted lists: each distinct input value consumes one equal table entry; the rest of the table
     // fills the rows where the input repeats.
@@ -56,12 +75,12 @@ pub(super) fn permute(
             repeat_rows.push(row);
             continue;
         }
-        let kv = key(v);
-        while t < sorted_table.len() && key(&sorted_table[t]) < kv {
-            leftover.push(sorted_table[t]);
+        let kv = input_keys[row].as_ref();
+        while t < table.values.len() && table.keys[t].as_ref() < kv {
+            leftover.push(table.values[t]);
             t += 1;
         }
-        if t == sorted_table.len() || sorted_table[t] != *v {
+        if t == table.values.len() || table.values[t] != *v {
             // Report the first original row holding the missing value.
             let at = input[..usable].iter().position(|x| x == v).unwrap_or(row);
             return Err(ProveError::LookupFailed {
@@ -69,10 +88,10 @@ pub(super) fn permute(
                 row: at,
             });
         }
-        permuted_table[row] = sorted_table[t];
+        permuted_table[row] = table.values[t];
         t += 1;
     }
-    leftover.extend_from_slice(&sorted_table[t..]);
+    leftover.extend_from_slice(&table.values[t..]);
     debug_assert_eq!(leftover.len(), repeat_rows.len());
     for (row, v) in repeat_rows.into_iter().zip(leftover) {
         permuted_table[row] = v;
