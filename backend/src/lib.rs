@@ -2,12 +2,14 @@
 //!
 //! Every heavy kernel of the prover — multi-scalar multiplication over BN254 G1 and number-theoretic transforms over
 //! Fr — goes through the [`engine::Engine`] trait, the only seam between the prover and the hardware. This crate holds
-//! the trait, the CPU (rayon) implementation, engine selection, the SRS and keygen ([`params`]), zkinfer's prover
+//! the trait, the CPU (rayon) implementation, engine selection, the SRS and keygen ([`params`]), the checked readers of
+//! key files ([`key_files`]), zkinfer's prover
 //! ([`plonk`]), halo2-axiom's stock prover with its commitment MSMs on an engine ([`stock`]), and the one dispatch
 //! between the two ([`provers`]), and the bundle verifier: many proofs, one pairing ([`bundle`]).
 
 pub mod bundle;
 pub mod engine;
+pub mod key_files;
 pub mod params;
 pub mod plonk;
 pub mod provers;

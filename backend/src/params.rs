@@ -7,7 +7,7 @@
 //! RNG ([`dev_srs`]: whoever knows the seed knows s and can forge proofs). [`keygen`] is the one keygen path
 //! (verifying key, then proving key) every command and benchmark uses.
 
-use std::io;
+use std::io::{self, Read};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -18,6 +18,7 @@ use halo2_proofs::poly::commitment::{Blind, Params, ParamsProver};
 use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use halo2_proofs::poly::kzg::msm::MSMKZG;
 use halo2_proofs::poly::{Coeff, LagrangeCoeff, Polynomial};
+use halo2_proofs::halo2curves::serde::SerdeObject;
 use halo2_proofs::SerdeCurveAffine;
 use halo2_proofs::SerdeFormat;
 use halo2_proofs::halo2curves::bn256::G2Affine;
@@ -102,12 +103,37 @@ impl RngCore for ConstantRng {
     }
 }
 
-/// Reads params in halo2-axiom's raw format. `trusted`: a file this tool wrote and digest-checked (points taken as
-/// they are); otherwise every point is checked to be on the curve (ceremony files). halo2's reader panics on
-/// truncated input, so callers reading untrusted bytes guard against that.
-pub fn read_srs(reader: &mut impl io::Read, trusted: bool) -> io::Result<ParamsKZG<Bn256>> {
+/// The largest k an SRS file may have: BN254's Fr has no larger power-of-two domain (2-adicity 28).
+pub const MAX_SRS_K: u32 = Fr::S;
+
+/// Bytes of a raw-format SRS of size 2^k: k (u32), 2^k G1 points twice (monomial and Lagrange), two G2 points.
+pub fn srs_bytes(k: u32) -> u64 {
+    let g1 = G1Affine::default().to_raw_bytes().len() as u64;
+    let g2 = G2Affine::default().to_raw_bytes().len() as u64;
+    4 + 2 * (1u64 << k.min(63)) * g1 + 2 * g2
+}
+
+/// Reads params in halo2-axiom's raw format from a file of `len` bytes. `trusted`: a file this tool wrote and
+/// digest-checked (points taken as they are); otherwise every point is checked to be on the curve (ceremony files).
+/// The header's k is checked first, and the length against it, before halo2 reads the points: its reader trusts k
+/// (k = 40 reserves 2^40 points up front, and it unwraps on short input), so a damaged or hostile file is an
+/// `InvalidData` error, never an allocation or a panic.
+pub fn read_srs(reader: &mut impl io::Read, len: u64, trusted: bool) -> io::Result<ParamsKZG<Bn256>> {
+    let invalid = |msg: String| io::Error::new(io::ErrorKind::InvalidData, msg);
+    if len < 4 {
+        return Err(invalid(format!("{len} bytes: too short for an SRS (it starts with k, 4 bytes)")));
+    }
+    let mut head = [0u8; 4];
+    reader.read_exact(&mut head)?;
+    let k = u32::from_le_bytes(head);
+    if k > MAX_SRS_K {
+        return Err(invalid(format!("its header says k = {k}; BN254 allows at most k = {MAX_SRS_K}")));
+    }
+    if len != srs_bytes(k) {
+        return Err(invalid(format!("{len} bytes, but an SRS of k = {k} (its header) takes {}", srs_bytes(k))));
+    }
     let format = if trusted { SerdeFormat::RawBytesUnchecked } else { SerdeFormat::RawBytes };
-    ParamsKZG::<Bn256>::read_custom(reader, format)
+    ParamsKZG::<Bn256>::read_custom(&mut io::Cursor::new(head).chain(reader.take(len - 4)), format)
 }
 
 /// Writes params in the raw format [`read_srs`] reads back with `trusted`.

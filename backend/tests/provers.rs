@@ -48,7 +48,7 @@ fn ceremony_srs_is_checked_and_cut_to_k() {
     params::write_srs(&big, &mut bytes).unwrap();
     // Round trip, with and without the on-curve checks.
     for trusted in [true, false] {
-        let back = params::read_srs(&mut &bytes[..], trusted).unwrap();
+        let back = params::read_srs(&mut &bytes[..], bytes.len() as u64, trusted).unwrap();
         let mut again = Vec::new();
         params::write_srs(&back, &mut again).unwrap();
         assert!(again == bytes, "trusted = {trusted}");
@@ -61,6 +61,6 @@ fn ceremony_srs_is_checked_and_cut_to_k() {
     params::write_srs(&other, &mut other_bytes).unwrap();
     let n = bytes.len();
     bytes[n - 128..].copy_from_slice(&other_bytes[n - 128..]);
-    let spliced = params::read_srs(&mut &bytes[..], false).unwrap();
+    let spliced = params::read_srs(&mut &bytes[..], bytes.len() as u64, false).unwrap();
     assert!(matches!(params::check_ceremony_srs(spliced, 6), Err(SrsError::Inconsistent)));
 }
