@@ -9,7 +9,9 @@
 //! - `srs-kK.params`: the KZG parameters cut to each key's k (all from one SRS).
 //!
 //! Every file is checked against the manifest's digest before it is parsed, so a corrupt or swapped file is a clear
-//! error and never reaches halo2's readers (which panic on truncated input).
+//! error and never reaches halo2's readers (which panic on truncated input). A hostile directory can make its
+//! manifest agree with its files, so the manifest's shapes and chain are bounded and checked against the model, and
+//! every key and SRS length is checked before halo2 reads (`zkinfer_backend::key_files`, `params::read_srs`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -21,6 +23,7 @@ use halo2_proofs::poly::commitment::Params;
 use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use halo2_proofs::SerdeFormat;
 use serde::{Deserialize, Serialize};
+use zkinfer_backend::key_files::{read_pk, read_vk};
 use zkinfer_circuits::{ModelCircuit, Segment, Shape, Visibility};
 
 use crate::encoding::digest_file;
@@ -139,6 +142,12 @@ impl Manifest {
                 bail!("the keys' chain covers {} layers, the model has {}", s.end, m.layers.len());
             }
         }
+        // Every segment crosses the cuts this model has there (the tensor ids index the model's tensors).
+        for (i, s) in self.segments.iter().enumerate() {
+            if s.segment() != Segment::new(&m, s.start, s.end) {
+                bail!("segment {i} (layers {}..{}): its tensors are not the ones this model has at those cuts", s.start, s.end);
+            }
+        }
         Ok(std::sync::Arc::new(m))
     }
 
@@ -167,10 +176,20 @@ impl Manifest {
                 }
             }
         }
+        for (what, shape) in [("input_shape", &self.model.input_shape), ("output_shape", &self.model.output_shape)] {
+            // Their products size the public input and output: bounded before anyone multiplies or allocates.
+            if shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d)).is_none_or(|n| n > 1 << 32) {
+                bail!("model {what} {shape:?} is too large");
+            }
+        }
+        if self.srs_k > MAX_K {
+            bail!("srs_k = {} is past the largest circuit zkinfer plans (k = {MAX_K})", self.srs_k);
+        }
         for (n, k) in self.keys.iter().enumerate() {
             if k.shape.k != k.k || k.k > self.srs_k {
                 bail!("key {n}: inconsistent k ({} vs shape {}, SRS {})", k.k, k.shape.k, self.srs_k);
             }
+            check_shape(&k.shape).with_context(|| format!("key {n}: its circuit shape {:?} is not one zkinfer plans", k.shape))?;
             for f in [pk_file(n), vk_file(n), srs_file(k.k)] {
                 if !self.files.contains_key(&f) {
                     bail!("no entry for {f}");
@@ -179,6 +198,37 @@ impl Manifest {
         }
         Ok(())
     }
+}
+
+/// The largest k zkinfer plans a circuit for (and so the largest a manifest may name).
+pub const MAX_K: u32 = zkinfer_circuits::plan::MAX_K;
+
+/// Whether a shape read from a manifest is one the planner could have made, checked before any arithmetic on it
+/// (the circuit's configure would otherwise make as many columns as the file says, or overflow).
+fn check_shape(s: &Shape) -> Result<()> {
+    let small = |what: &str, v: usize, max: usize| -> Result<()> {
+        if v > max {
+            bail!("{what} = {v} (at most {max})");
+        }
+        Ok(())
+    };
+    small("width", s.width, 1024)?;
+    small("units", s.units, s.width)?;
+    small("limbs", s.limbs, 8)?;
+    small("dot_n", s.dot_n, s.width)?;
+    small("dot_m", s.dot_m, s.width)?;
+    small("clamps", s.clamps.len(), 256)?;
+    small("clip_bits", s.clip_bits as usize, 24)?;
+    if !(1..=MAX_K).contains(&s.k) {
+        bail!("k = {} (1..={MAX_K})", s.k);
+    }
+    if !s.valid() {
+        bail!("its gates do not fit its columns");
+    }
+    if s.table_rows() + zkinfer_circuits::shape::RESERVED_ROWS > 1usize << s.k {
+        bail!("its lookup table ({} rows) does not fit 2^{} rows", s.table_rows(), s.k);
+    }
+    Ok(())
 }
 
 pub struct Keys {
@@ -202,14 +252,14 @@ impl Keys {
         }
         let manifest: Manifest =
             serde_json::from_str(&text).with_context(|| format!("{} is not a zkinfer key manifest", path.display()))?;
-        manifest.visibility()?;
+        manifest.visibility().with_context(|| path.display().to_string())?;
         manifest.check().with_context(|| format!("{} is inconsistent", path.display()))?;
         Ok(Keys { dir: dir.to_path_buf(), manifest })
     }
 
     /// Checks a file's size and digest against the manifest and opens it for reading. The file is streamed, never
     /// held in memory twice: a proving key runs to gigabytes.
-    fn checked(&self, name: &str) -> Result<std::io::BufReader<std::fs::File>> {
+    fn checked(&self, name: &str) -> Result<(std::io::BufReader<std::fs::File>, u64)> {
         let path = self.dir.join(name);
         let entry = &self.manifest.files[name];
         let meta = std::fs::metadata(&path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -225,7 +275,7 @@ impl Keys {
             bail!("{} is corrupt or from another setup: its BLAKE2b digest does not match the manifest", path.display());
         }
         let file = std::fs::File::open(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        Ok(std::io::BufReader::with_capacity(1 << 20, file))
+        Ok((std::io::BufReader::with_capacity(1 << 20, file), entry.bytes))
     }
 
     /// The SRS cut to k (one of the keys' k).
@@ -234,31 +284,36 @@ impl Keys {
         if !self.manifest.files.contains_key(&name) {
             bail!("the keys hold no SRS for k = {k}");
         }
-        let mut r = self.checked(&name)?;
-        let params = guarded(&not_a_key(&name), || zkinfer_backend::params::read_srs(&mut r, true))?;
+        let (mut r, len) = self.checked(&name)?;
+        let params = guarded(&self.not_a_key(&name), || zkinfer_backend::params::read_srs(&mut r, len, true))?;
         if params.k() != k {
-            bail!("{name} has k = {}, not {k}", params.k());
+            bail!("{} has k = {}, not {k}", self.dir.join(&name).display(), params.k());
         }
         Ok(params)
     }
 
     pub fn vk(&self, key: usize) -> Result<VerifyingKey<G1Affine>> {
         let name = vk_file(key);
-        let mut r = self.checked(&name)?;
-        let shape = self.manifest.keys[key].shape.clone();
-        guarded(&not_a_key(&name), || VerifyingKey::read::<_, ModelCircuit>(&mut r, SerdeFormat::RawBytes, shape))
+        let (mut r, len) = self.checked(&name)?;
+        let KeyEntry { k, shape, .. } = self.manifest.keys[key].clone();
+        guarded(&self.not_a_key(&name), || read_vk::<ModelCircuit>(&mut r, len, k, shape, SerdeFormat::RawBytes))
     }
 
     pub fn pk(&self, key: usize) -> Result<ProvingKey<G1Affine>> {
         let name = pk_file(key);
-        let mut r = self.checked(&name)?;
-        let shape = self.manifest.keys[key].shape.clone();
-        guarded(&not_a_key(&name), || ProvingKey::read::<_, ModelCircuit>(&mut r, SerdeFormat::RawBytesUnchecked, shape))
+        let (mut r, len) = self.checked(&name)?;
+        let KeyEntry { k, shape, .. } = self.manifest.keys[key].clone();
+        guarded(&self.not_a_key(&name), || read_pk::<ModelCircuit>(&mut r, len, k, shape, SerdeFormat::RawBytesUnchecked))
+    }
+
+    fn not_a_key(&self, name: &str) -> String {
+        format!("{} is not a valid key file for this circuit", self.dir.join(name).display())
     }
 }
 
-/// Runs one of halo2's readers, turning both its errors and its panics (it unwraps on short input) into errors
-/// that start with `what` ("X is not a valid key file for this circuit").
+/// Runs one of the key readers, turning its errors into errors that start with `what` ("X is not a valid key file
+/// for this circuit"). The readers check every length before halo2 reads (`zkinfer_backend::key_files`); a panic
+/// that still comes out of halo2 is caught here as a last line of defence.
 pub fn guarded<T>(what: &str, read: impl FnOnce() -> std::io::Result<T>) -> Result<T> {
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
@@ -286,8 +341,4 @@ pub fn guarded_write(what: &str, write: impl FnOnce() -> std::io::Result<()>) ->
             bail!("{what}: {}", msg.unwrap_or_else(|| "the writer failed".into()))
         }
     }
-}
-
-fn not_a_key(name: &str) -> String {
-    format!("{name} is not a valid key file for this circuit")
 }

@@ -10,6 +10,8 @@ mod chain;
 mod cluster;
 mod commands;
 mod encoding;
+#[cfg(test)]
+mod fuzz;
 mod input;
 mod keys;
 mod model_file;

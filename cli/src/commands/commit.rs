@@ -54,7 +54,7 @@ pub fn run(
             (Some(s), None) => fr_from_hex(s, "--salt")?,
             (None, Some(p)) => {
                 let s = read_opening(p)?.weights_seed.with_context(|| format!("{} holds no weights seed", p.display()))?;
-                fr_from_hex(&s, "opening weights_seed")?
+                fr_from_hex(&s, &format!("{}: weights_seed", p.display()))?
             }
             (None, None) => bail!("the weights commitment is salted: give --opening PROOF.opening.json (or --salt SEED)"),
         };
@@ -73,7 +73,7 @@ pub fn run(
         (Some(s), None) => fr_from_hex(s, "--salt")?,
         (None, Some(p)) => {
             let s = read_opening(p)?.input_salt.with_context(|| format!("{} holds no input salt", p.display()))?;
-            fr_from_hex(&s, "opening input_salt")?
+            fr_from_hex(&s, &format!("{}: input_salt", p.display()))?
         }
         (None, None) => Fr::ZERO,
     };

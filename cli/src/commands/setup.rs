@@ -64,7 +64,7 @@ pub struct SetupReport {
 fn read_ceremony_srs(path: &Path, k: u32) -> Result<ParamsKZG<Bn256>> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read SRS file {}", path.display()))?;
     let srs = keys::guarded(&format!("{} is not a halo2 KZG params file", path.display()), || {
-        read_srs(&mut &bytes[..], false)
+        read_srs(&mut &bytes[..], bytes.len() as u64, false)
     })?;
     check_ceremony_srs(srs, k).map_err(|e| anyhow!("SRS {} {e}", path.display()))
 }

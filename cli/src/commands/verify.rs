@@ -61,7 +61,8 @@ pub struct Verifier {
 pub fn run(proof_path: &Path, keys_dir: &Path, weights_commitment: Option<&str>) -> Result<VerifyReport> {
     let file = read_proof_file(proof_path)?;
     let v = Verifier::open(keys_dir)?;
-    v.check(file, weights_commitment)
+    // A rejection names the segment or link; the file it is in comes first.
+    v.check(file, weights_commitment).with_context(|| format!("proof file {}", proof_path.display()))
 }
 
 impl Verifier {
@@ -77,102 +78,10 @@ impl Verifier {
     /// Checks one proof file (see the module doc); `weights_commitment`, when given, must be the proof's.
     pub fn check(&self, file: ProofFile, weights_commitment: Option<&str>) -> Result<VerifyReport> {
         let (keys, params, vks) = (&self.keys, &self.params, &self.vks);
-        let keys_dir = &keys.dir;
         let man = &keys.manifest;
-        if file.model_digest != man.model.digest {
-            bail!(
-                "the proof is for another model (digest {}) than the keys in {} ({}, {} digest {})",
-                file.model_digest,
-                keys_dir.display(),
-                man.model.file,
-                man.model.digest_of,
-                man.model.digest
-            );
-        }
-        if file.hide != man.hide {
-            bail!("the proof (hide {}) was not made with the keys in {} (hide {})", file.hide, keys_dir.display(), man.hide);
-        }
-        let vis = man.visibility()?;
-        let expected = weights_commitment.map(|c| fr_from_hex(c, "--weights-commitment")).transpose()?;
-        if expected.is_some() && !vis.hide_weights {
-            bail!("--weights-commitment applies to hidden weights; these keys make the weights public");
-        }
-        let n = man.segments.len();
         let t = Instant::now();
-        // The chain is whole: every segment once, in order.
-        for (pos, sp) in file.segments.iter().enumerate() {
-            if sp.segment != pos {
-                bail!(
-                    "rejected: position {pos} holds segment {} — segments are missing, duplicated or out of order",
-                    sp.segment
-                );
-            }
-        }
-        if file.segments.len() != n {
-            bail!(
-                "rejected: the proof holds {} segment(s), the keys' chain has {n}{}",
-                file.segments.len(),
-                if file.segments.len() < n { " (a dropped segment, or a part file: join parts with `zkinfer bundle`)" } else { "" }
-            );
-        }
-        let input_len = man.model.input_shape.iter().product();
-        let output_len = man.model.output_shape.iter().product();
-        let (input, output) = file.public.endpoints(&vis, input_len, output_len)?;
-        let instances: Vec<Vec<Fr>> = file
-            .segments
-            .iter()
-            .map(|sp| chain::instances_of(man, &vis, sp, &input, &output))
-            .collect::<Result<_>>()
-            .map_err(|e| anyhow::anyhow!("rejected: {e:#}"))?;
-        // Links: what segment i committed to leaving is what segment i+1 committed to entering.
-        for i in 0..n.saturating_sub(1) {
-            let (a, b) = (&file.segments[i], &file.segments[i + 1]);
-            for (j, name) in man.segments[i].output_names.iter().enumerate() {
-                // Compared as field elements, not as text (the same value may be written in another case).
-                let parse = |c: &Option<String>, what: &str| c.as_deref().map(|s| fr_from_hex(s, what)).transpose();
-                if parse(&a.outputs[j], &format!("segment {i} output {j}"))? != parse(&b.inputs[j], &format!("segment {} input {j}", i + 1))? {
-                    bail!(
-                        "rejected: link {i} → {} (tensor '{name}') is broken: segment {} was proved on another tensor (or \
-                         salt) than segment {i} produced",
-                        i + 1,
-                        i + 1
-                    );
-                }
-            }
-        }
-        // Endpoints: the first segment binds the model input, the last the output.
-        let first = &man.segments[0];
-        if let (Endpoint::Commitment(c), Some(j)) = (&input, first.inputs.iter().position(|&t| t == 0)) {
-            let got = file.segments[0].inputs[j].as_deref().map(|s| fr_from_hex(s, "segment 0 input")).transpose()?;
-            if got != Some(*c) {
-                bail!("rejected: segment 0 was proved on another input than the proof's input commitment");
-            }
-        }
-        if let Endpoint::Commitment(c) = &output {
-            let got = file.segments[n - 1].outputs[0].as_deref().map(|s| fr_from_hex(s, "last segment output")).transpose()?;
-            if got != Some(*c) {
-                bail!("rejected: segment {} produced another output than the proof's output commitment", n - 1);
-            }
-        }
-        // The model's weights commitment is the hash over the segments' commitments.
-        if vis.hide_weights {
-            let per: Vec<Fr> = instances.iter().map(|inst| inst[0]).collect();
-            let model = commit::model_commitment(&per);
-            let claimed = fr_from_hex(file.public.weights_commitment.as_deref().unwrap_or_default(), "weights_commitment")?;
-            if model != claimed {
-                bail!("rejected: the segments' weights commitments do not hash to the proof's weights commitment (a segment of another model?)");
-            }
-            if let Some(e) = expected {
-                if e != model {
-                    bail!("rejected: the proof is under another weights commitment than --weights-commitment (another model's weights)");
-                }
-            }
-        }
-        let proofs: Vec<Vec<u8>> = file
-            .segments
-            .iter()
-            .map(|sp| from_hex(&sp.proof).with_context(|| format!("rejected: segment {}: the proof field is not valid hex", sp.segment)))
-            .collect::<Result<_>>()?;
+        let Checked { instances, proofs } = check_links(keys, &file, weights_commitment)?;
+        let n = man.segments.len();
         let items: Vec<BundleItem> = (0..n)
             .map(|i| {
                 let key = man.segments[i].key;
@@ -203,6 +112,113 @@ impl Verifier {
             proof_bytes: proofs.iter().map(Vec::len).sum(),
         })
     }
+}
+
+/// What a proof file's checks against the manifest yield: every segment's instance column and its halo2 proof.
+pub struct Checked {
+    pub instances: Vec<Vec<Fr>>,
+    pub proofs: Vec<Vec<u8>>,
+}
+
+/// Everything `verify` checks before the pairing, from the manifest alone: the model and visibility, the chain
+/// whole and in order, the public values, every link, the endpoints, the weights commitment, the proofs' hex.
+pub fn check_links(keys: &Keys, file: &ProofFile, weights_commitment: Option<&str>) -> Result<Checked> {
+    let keys_dir = &keys.dir;
+    let man = &keys.manifest;
+    if file.model_digest != man.model.digest {
+        bail!(
+            "the proof is for another model (digest {}) than the keys in {} ({}, {} digest {})",
+            file.model_digest,
+            keys_dir.display(),
+            man.model.file,
+            man.model.digest_of,
+            man.model.digest
+        );
+    }
+    if file.hide != man.hide {
+        bail!("the proof (hide {}) was not made with the keys in {} (hide {})", file.hide, keys_dir.display(), man.hide);
+    }
+    let vis = man.visibility()?;
+    let expected = weights_commitment.map(|c| fr_from_hex(c, "--weights-commitment")).transpose()?;
+    if expected.is_some() && !vis.hide_weights {
+        bail!("--weights-commitment applies to hidden weights; these keys make the weights public");
+    }
+    let n = man.segments.len();
+    // The chain is whole: every segment once, in order.
+    for (pos, sp) in file.segments.iter().enumerate() {
+        if sp.segment != pos {
+            bail!(
+                "rejected: position {pos} holds segment {} — segments are missing, duplicated or out of order",
+                sp.segment
+            );
+        }
+    }
+    if file.segments.len() != n {
+        bail!(
+            "rejected: the proof holds {} segment(s), the keys' chain has {n}{}",
+            file.segments.len(),
+            if file.segments.len() < n { " (a dropped segment, or a part file: join parts with `zkinfer bundle`)" } else { "" }
+        );
+    }
+    let input_len = man.model.input_shape.iter().product();
+    let output_len = man.model.output_shape.iter().product();
+    let (input, output) = file.public.endpoints(&vis, input_len, output_len)?;
+    let instances: Vec<Vec<Fr>> = file
+        .segments
+        .iter()
+        .map(|sp| chain::instances_of(man, &vis, sp, &input, &output))
+        .collect::<Result<_>>()
+        .map_err(|e| anyhow::anyhow!("rejected: {e:#}"))?;
+    // Links: what segment i committed to leaving is what segment i+1 committed to entering.
+    for i in 0..n.saturating_sub(1) {
+        let (a, b) = (&file.segments[i], &file.segments[i + 1]);
+        for (j, name) in man.segments[i].output_names.iter().enumerate() {
+            // Compared as field elements, not as text (the same value may be written in another case).
+            let parse = |c: &Option<String>, what: &str| c.as_deref().map(|s| fr_from_hex(s, what)).transpose();
+            if parse(&a.outputs[j], &format!("segment {i} output {j}"))? != parse(&b.inputs[j], &format!("segment {} input {j}", i + 1))? {
+                bail!(
+                    "rejected: link {i} → {} (tensor '{name}') is broken: segment {} was proved on another tensor (or \
+                     salt) than segment {i} produced",
+                    i + 1,
+                    i + 1
+                );
+            }
+        }
+    }
+    // Endpoints: the first segment binds the model input, the last the output.
+    let first = &man.segments[0];
+    if let (Endpoint::Commitment(c), Some(j)) = (&input, first.inputs.iter().position(|&t| t == 0)) {
+        let got = file.segments[0].inputs[j].as_deref().map(|s| fr_from_hex(s, "segment 0 input")).transpose()?;
+        if got != Some(*c) {
+            bail!("rejected: segment 0 was proved on another input than the proof's input commitment");
+        }
+    }
+    if let Endpoint::Commitment(c) = &output {
+        let got = file.segments[n - 1].outputs[0].as_deref().map(|s| fr_from_hex(s, "last segment output")).transpose()?;
+        if got != Some(*c) {
+            bail!("rejected: segment {} produced another output than the proof's output commitment", n - 1);
+        }
+    }
+    // The model's weights commitment is the hash over the segments' commitments.
+    if vis.hide_weights {
+        let per: Vec<Fr> = instances.iter().map(|inst| inst[0]).collect();
+        let model = commit::model_commitment(&per);
+        let claimed = fr_from_hex(file.public.weights_commitment.as_deref().unwrap_or_default(), "weights_commitment")?;
+        if model != claimed {
+            bail!("rejected: the segments' weights commitments do not hash to the proof's weights commitment (a segment of another model?)");
+        }
+        if let Some(e) = expected {
+            if e != model {
+                bail!("rejected: the proof is under another weights commitment than --weights-commitment (another model's weights)");
+            }
+        }
+    }
+    let proofs: Vec<Vec<u8>> = file
+        .segments
+        .iter()
+        .map(|sp| from_hex(&sp.proof).with_context(|| format!("rejected: segment {}: the proof field is not valid hex", sp.segment)))
+        .collect::<Result<_>>()?;
+    Ok(Checked { instances, proofs })
 }
 
 /// One file's result in a folder check.
