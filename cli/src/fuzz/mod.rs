@@ -7,6 +7,7 @@
 //! The binary key files (pk, vk, SRS) are fuzzed in the backend (`backend/tests/fuzz_keys.rs`), the .npy parser
 //! in model-import (`model-import/tests/fuzz_npy.rs`).
 
+mod artifacts;
 mod inputs;
 mod keys;
 mod proof;

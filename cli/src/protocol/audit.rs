@@ -107,7 +107,7 @@ fn root_of(t: &TestSet) -> String {
     to_hex(&digest_parts(&parts))
 }
 
-fn sample_seed(root: &str, model_digest: &str, weights_commitment: Option<&str>) -> [u8; 32] {
+pub(crate) fn sample_seed(root: &str, model_digest: &str, weights_commitment: Option<&str>) -> [u8; 32] {
     digest_parts(&[b"zkinfer-audit-sample/1", root.as_bytes(), model_digest.as_bytes(), weights_commitment.unwrap_or("").as_bytes()])
 }
 
@@ -183,13 +183,19 @@ pub fn commit_test_set(a: &CommitArgs) -> Result<TestSetCommitment> {
 }
 
 /// Reads a test-set commitment and checks its sample is the one its seed gives.
-fn read_commitment(path: &Path) -> Result<TestSetCommitment> {
+pub(crate) fn read_commitment(path: &Path) -> Result<TestSetCommitment> {
     let c: TestSetCommitment = read_artifact(path, TEST_SET_FORMAT)?;
     let seed = sample_seed(&c.root, &c.model_digest, c.weights_commitment.as_deref());
-    if to_hex(&seed) != c.sample_seed || c.sample_size > c.examples || c.sample != sample(seed, c.examples, c.sample_size) {
+    // The sample's length first: it is in the file, so it bounds the work of redrawing it (sample_size and examples
+    // are numbers the file may make as large as it likes).
+    if c.sample.len() != c.sample_size
+        || to_hex(&seed) != c.sample_seed
+        || c.sample_size > c.examples
+        || c.sample != sample(seed, c.examples, c.sample_size)
+    {
         bail!("{}: its sample is not the one its root, model digest and weights commitment fix (edited?)", path.display());
     }
-    if hoeffding(c.epsilon, c.delta, Sides::OneSided)? as usize != c.sample_size {
+    if hoeffding(c.epsilon, c.delta, Sides::OneSided).with_context(|| path.display().to_string())? as usize != c.sample_size {
         bail!("{}: sample_size {} is not the Hoeffding N for ε = {}, δ = {}", path.display(), c.sample_size, c.epsilon, c.delta);
     }
     Ok(c)

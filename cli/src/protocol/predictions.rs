@@ -148,7 +148,7 @@ pub fn serve(a: &ServeArgs, ui: &Ui) -> Result<ServeReport> {
     })
 }
 
-fn read_receipts(path: &Path) -> Result<Receipts> {
+pub(crate) fn read_receipts(path: &Path) -> Result<Receipts> {
     let r: Receipts = read_artifact(path, RECEIPTS_FORMAT)?;
     let mut seen = std::collections::BTreeSet::new();
     if let Some(d) = r.receipts.iter().find(|x| !seen.insert(&x.id)) {
@@ -193,7 +193,7 @@ pub fn contest(a: &ContestArgs) -> Result<Contest> {
     Ok(c)
 }
 
-fn read_contest(path: &Path, receipts_path: &Path, receipts: &Receipts) -> Result<Contest> {
+pub(crate) fn read_contest(path: &Path, receipts_path: &Path, receipts: &Receipts) -> Result<Contest> {
     let c: Contest = read_artifact(path, CONTEST_FORMAT)?;
     if c.receipts_digest != digest_file(receipts_path)? {
         bail!("{} contests another receipts file than {} (digest differs)", path.display(), receipts_path.display());

@@ -93,7 +93,7 @@ pub struct Returned {
     pub salt: String,
 }
 
-fn root_of(items: &[Item]) -> String {
+pub(crate) fn root_of(items: &[Item]) -> String {
     let mut parts: Vec<&[u8]> = vec![b"zkinfer-dataset/1"];
     for it in items {
         parts.push(it.id.as_bytes());
@@ -102,7 +102,7 @@ fn root_of(items: &[Item]) -> String {
     to_hex(&digest_parts(&parts))
 }
 
-fn read_dataset(path: &Path) -> Result<Dataset> {
+pub(crate) fn read_dataset(path: &Path) -> Result<Dataset> {
     let d: Dataset = read_artifact(path, DATASET_FORMAT)?;
     let mut seen = BTreeSet::new();
     for it in &d.items {
@@ -385,7 +385,7 @@ pub fn sample_items(dataset: &Path, tamper: f64, delta: f64, seed: Option<&str>,
     Ok(s)
 }
 
-fn read_sample(path: &Path, d: &Dataset) -> Result<SourceSample> {
+pub(crate) fn read_sample(path: &Path, d: &Dataset) -> Result<SourceSample> {
     let s: SourceSample = read_artifact(path, SAMPLE_FORMAT)?;
     if s.dataset_root != d.root {
         bail!("{} samples another dataset (root {}) than {}", path.display(), s.dataset_root, d.root);
