@@ -206,3 +206,35 @@ impl Drop for TempDir {
         unregister_temp(&self.0);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    fn mode(p: &Path) -> u32 {
+        fs::metadata(p).unwrap().permissions().mode() & 0o777
+    }
+
+    /// Private files (openings: their salts open the commitments) are 0600 whatever the umask, including one that
+    /// replaces a world-readable file, and `create_new_private` never replaces an existing one.
+    #[test]
+    fn private_files_are_mode_0600() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("x.opening.json");
+        write_private(&p, b"salts").unwrap();
+        assert_eq!(mode(&p), 0o600);
+        let q = d.path().join("public.json");
+        write(&q, b"old").unwrap();
+        fs::set_permissions(&q, fs::Permissions::from_mode(0o644)).unwrap();
+        write_private(&q, b"salts").unwrap();
+        assert_eq!(mode(&q), 0o600, "a private file written over a public one keeps its mode");
+        let n = d.path().join("new.opening.json");
+        assert!(create_new_private(&n, b"first").unwrap());
+        assert_eq!(mode(&n), 0o600);
+        assert!(!create_new_private(&n, b"second").unwrap());
+        assert_eq!(fs::read(&n).unwrap(), b"first");
+        assert_eq!(fs::read_dir(d.path()).unwrap().count(), 3, "a temporary was left behind");
+    }
+}
