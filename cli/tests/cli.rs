@@ -694,6 +694,63 @@ fn corrupt_keys_and_proofs_fail_cleanly() {
     fails(&zk(&[&"setup", &digits(), &"--dev-srs", &"--out", &s.keys]), "--force");
 }
 
+/// A hostile keys directory: a file damaged AND the manifest's size and digest updated to match, so the damage gets
+/// past the digest check to the readers themselves. Each must refuse it from its lengths (never a panic, never an
+/// allocation of what a length claims), name the file, and leave `prove`'s output untouched.
+fn hostile_keys(name: &str, file: &str, damage: impl Fn(&mut Vec<u8>)) -> PathBuf {
+    let dir = damaged_keys(name, file, damage);
+    let bytes = std::fs::read(dir.join(file)).unwrap();
+    let mut m = read_json(&dir.join("manifest.json"));
+    m["files"][file] = serde_json::json!({
+        "bytes": bytes.len(),
+        "blake2b": blake2b_simd::Params::new().hash_length(32).hash(&bytes).to_hex().to_string(),
+    });
+    std::fs::remove_file(dir.join("manifest.json")).unwrap();
+    write_json(&dir.join("manifest.json"), &m);
+    dir
+}
+
+#[test]
+fn hostile_keys_with_matching_digests_fail_cleanly() {
+    let s = shared();
+    let out = scratch("hostile.proof.json");
+    std::fs::write(&out, b"previous contents").unwrap();
+    let prove = |keys: &Path| zk(&[&"prove", &digits(), &test_x(), &"--index", &"0", &"--keys", &keys, &"--out", &out]);
+    let key0 = s.manifest["segments"][0]["key"].as_u64().unwrap();
+    let (pk, vk) = (format!("key-{key0}/pk.bin"), format!("key-{key0}/vk.bin"));
+    let srs = format!("srs-k{}.params", s.manifest["keys"][key0 as usize]["k"]);
+    // The proving key's first polynomial claims 2^32 − 1 coefficients (halo2 would reserve 128 GiB for them): its
+    // length prefix follows the verifying key the proving key starts with.
+    let at = std::fs::metadata(s.keys.join(&vk)).unwrap().len() as usize;
+    let keys = hostile_keys("hostile-pk", &pk, |b| b[at..at + 4].copy_from_slice(&u32::MAX.to_be_bytes()));
+    let o = prove(&keys);
+    fails(&o, &format!("{} is not a valid key file", keys.join(&pk).display()));
+    fails(&o, "l0's length at byte");
+    // Cut short: the length no longer fits the circuit.
+    let keys = hostile_keys("hostile-pk-cut", &pk, |b| b.truncate(b.len() - 1000));
+    fails(&prove(&keys), &format!("{} is not a valid key file", keys.join(&pk).display()));
+    // An SRS whose header claims k = 40 (2^40 points).
+    let keys = hostile_keys("hostile-srs", &srs, |b| b[..4].copy_from_slice(&40u32.to_le_bytes()));
+    fails(&prove(&keys), &format!("{} is not a valid key file for this circuit: its header says k = 40", keys.join(&srs).display()));
+    // A verifying key of another k; a manifest asking for a million advice columns.
+    let keys = hostile_keys("hostile-vk", &vk, |b| b[1..5].copy_from_slice(&25u32.to_le_bytes()));
+    fails(&zk(&[&"verify", &s.proof, &"--keys", &keys]), "it is a key for k = 25");
+    let mut m = s.manifest.clone();
+    m["keys"][0]["shape"]["width"] = Value::from(1u64 << 20);
+    let keys = damaged_keys("hostile-shape", "manifest.json", |b| *b = serde_json::to_vec(&m).unwrap());
+    fails(&prove(&keys), "width = 1048576");
+    assert_eq!(std::fs::read(&out).unwrap(), b"previous contents", "a failed prove touched the output file");
+    assert!(!scratch("hostile.proof.json.opening.json").exists(), "a failed prove wrote an opening");
+    // setup --srs with a ceremony file claiming k = 40: refused from its header, no keys directory left.
+    let ceremony = scratch("k40.params");
+    let mut b = std::fs::read(s.keys.join(&srs)).unwrap();
+    b[..4].copy_from_slice(&40u32.to_le_bytes());
+    std::fs::write(&ceremony, b).unwrap();
+    let new_keys = scratch("hostile-setup");
+    fails(&zk(&[&"setup", &digits(), &"--srs", &ceremony, &"--out", &new_keys]), "k = 40");
+    assert!(!new_keys.exists(), "a failed setup left a keys directory");
+}
+
 #[test]
 fn images_are_resized_and_normalised() {
     let dir = tempfile::tempdir().unwrap();
