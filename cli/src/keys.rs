@@ -219,6 +219,10 @@ fn check_shape(s: &Shape) -> Result<()> {
     small("dot_m", s.dot_m, s.width)?;
     small("clamps", s.clamps.len(), 256)?;
     small("clip_bits", s.clip_bits as usize, 24)?;
+    small("functions", s.functions.len(), 256)?;
+    if s.functions.iter().any(|f| f.len() != 256 || f.iter().any(|v| !(-128..=127).contains(v))) {
+        bail!("an elementwise function table is not 256 int8 values");
+    }
     if !(1..=MAX_K).contains(&s.k) {
         bail!("k = {} (1..={MAX_K})", s.k);
     }
