@@ -174,11 +174,10 @@ fn mutated(seed_index: usize, bytes: &[fuzz::Mutation], edits: &[Edit], structur
 proptest! {
     #![proptest_config(fuzz::config())]
 
-    // Ignored until the importer's panics it finds are fixed in model-import/src/onnx/** (at 0cf8660: attribute
-    // lists shorter than indexed — pads/strides/kernel_shape in conv.rs:44-46 and pool.rs:42-44 —, unchecked
-    // usize arithmetic there and in reshape.rs:11, node inputs indexed past their count in node.rs:46,
-    // graph.rs:106, weights.rs:29, walk.rs:93, reshape.rs:16). Once fixed, drop the #[ignore]: 10,000 cases take
-    // about 10 s. Run it now with `cargo test -p zkinfer-import --test fuzz_onnx -- --ignored`.
+    // Ignored until the importer panics it finds are fixed in model-import/src/onnx (at d7993a0: reshape.rs:14
+    // `xs.iter().product()` overflows for an input dimension of 2^63 - 1; walk.rs:130 indexes `q_in.output[0]` of
+    // a QuantizeLinear that has no outputs). Then drop the #[ignore]: 10,000 cases take about 3 s. Run it now with
+    // `cargo test -p zkinfer-import --test fuzz_onnx -- --ignored`.
     #[test]
     #[ignore = "finds panics in model-import/src/onnx (see the comment above)"]
     fn mutated_onnx_models_import_or_fail(
