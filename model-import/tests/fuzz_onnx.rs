@@ -174,12 +174,9 @@ fn mutated(seed_index: usize, bytes: &[fuzz::Mutation], edits: &[Edit], structur
 proptest! {
     #![proptest_config(fuzz::config())]
 
-    // Ignored until the importer panics it finds are fixed in model-import/src/onnx (at d7993a0: reshape.rs:14
-    // `xs.iter().product()` overflows for an input dimension of 2^63 - 1; walk.rs:130 indexes `q_in.output[0]` of
-    // a QuantizeLinear that has no outputs). Then drop the #[ignore]: 10,000 cases take about 3 s. Run it now with
-    // `cargo test -p zkinfer-import --test fuzz_onnx -- --ignored`.
+    // What it found and the importer now refuses: an input dimension of 2^63 - 1 (its element count overflowed),
+    // a QuantizeLinear without outputs.
     #[test]
-    #[ignore = "finds panics in model-import/src/onnx (see the comment above)"]
     fn mutated_onnx_models_import_or_fail(
         seed_index in 0usize..SEEDS.len(),
         bytes in fuzz::mutations(),

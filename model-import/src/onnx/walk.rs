@@ -69,6 +69,9 @@ const MICROSOFT_OPS: [&str; 8] = [
 ];
 const MICROSOFT: &str = "com.microsoft";
 
+/// The largest input the importer takes (2^28 values: a 3×8192×8192 image fits).
+const MAX_INPUT_ELEMENTS: usize = 1 << 28;
+
 /// Ops that are structure, not layers.
 const QDQ_OPS: [&str; 2] = ["QuantizeLinear", "DequantizeLinear"];
 
@@ -210,6 +213,13 @@ fn import_graph(graph: &pb::GraphProto, bits: u32) -> Result<QuantModel> {
 fn index(graph: &pb::GraphProto) -> Result<Graph<'_>> {
     let nodes = &graph.node[..];
     for n in nodes {
+        // Handlers read a node's first output, and a Q/DQ node's value and scale: check them once, here.
+        if n.output.first().is_none_or(|o| o.is_empty()) {
+            return Err(super::graph::err_malformed(n, "the node has no output"));
+        }
+        if QDQ_OPS.contains(&n.op_type.as_str()) && n.input.len() < 2 {
+            return Err(super::graph::err_malformed(n, "a QuantizeLinear / DequantizeLinear needs its value and scale inputs"));
+        }
         let microsoft = n.domain == MICROSOFT && MICROSOFT_OPS.contains(&n.op_type.as_str());
         if !(n.domain.is_empty() || n.domain == "ai.onnx" || microsoft) {
             return Err(ImportError::UnsupportedDomain {
@@ -260,7 +270,8 @@ fn input_shape(input: &pb::ValueInfoProto) -> Result<Vec<usize>> {
         return Err(bad(format!("element type {} (float32 expected)", tt.elem_type)));
     }
     let dims = tt.shape.as_ref().ok_or_else(|| bad("unknown shape".into()))?;
-    dims.dim
+    let shape = dims
+        .dim
         .iter()
         .enumerate()
         .map(|(i, d)| match &d.value {
@@ -270,5 +281,10 @@ fn input_shape(input: &pb::ValueInfoProto) -> Result<Vec<usize>> {
             }
             _ => Err(bad(format!("dimension {i} is unknown; export with a fixed shape"))),
         })
-        .collect()
+        .collect::<Result<Vec<usize>>>()?;
+    // Every tensor size is computed from this shape: bound it before anything multiplies or allocates.
+    match shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)) {
+        Some(n) if n <= MAX_INPUT_ELEMENTS => Ok(shape),
+        _ => Err(bad(format!("shape {shape:?} has more than {MAX_INPUT_ELEMENTS} elements"))),
+    }
 }
