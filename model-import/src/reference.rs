@@ -127,28 +127,10 @@ pub fn eval_layer(model: &QuantModel, layer: &Layer, values: &[Vec<i32>]) -> Vec
         }
         Op::Lookup { table, .. } => x.iter().map(|&v| table[(v + 128) as usize]).collect(),
         Op::MaxPool { kernel, stride, pads } => {
-            let (c, h, w) = (x_info.shape[1], x_info.shape[2], x_info.shape[3]);
-            let (oh, ow) = (out_shape[2], out_shape[3]);
-            let mut y = vec![0i32; c * oh * ow];
-            for ch in 0..c {
-                for oy in 0..oh {
-                    for ox in 0..ow {
-                        // Padded taps are −128: never above a real cell (every window holds one).
-                        let mut m = -128;
-                        for ky in 0..kernel[0] {
-                            let iy = (oy * stride[0] + ky) as isize - pads[0] as isize;
-                            for kx in 0..kernel[1] {
-                                let ix = (ox * stride[1] + kx) as isize - pads[1] as isize;
-                                if iy >= 0 && ix >= 0 && (iy as usize) < h && (ix as usize) < w {
-                                    m = m.max(x[(ch * h + iy as usize) * w + ix as usize]);
-                                }
-                            }
-                        }
-                        y[(ch * oh + oy) * ow + ox] = m;
-                    }
-                }
-            }
-            y
+            // Padded taps count as −128: never above a real cell (every window holds one).
+            pool_windows(x_info, out_shape, *kernel, *stride, *pads, |taps| {
+                taps.map(|i| i.map_or(-128, |i| x[i])).max().unwrap_or(-128)
+            })
         }
         Op::Transpose { perm } => transpose_index(&x_info.shape, perm).into_iter().map(|i| x[i]).collect(),
         Op::GlobalAveragePool { requant: rq } => {
@@ -162,27 +144,10 @@ pub fn eval_layer(model: &QuantModel, layer: &Layer, values: &[Vec<i32>]) -> Vec
                 .collect()
         }
         Op::AveragePool { kernel, stride, pads, requant: rq } => {
-            let (c, h, w) = (x_info.shape[1], x_info.shape[2], x_info.shape[3]);
-            let (oh, ow) = (out_shape[2], out_shape[3]);
-            let mut y = vec![0i32; c * oh * ow];
-            for ch in 0..c {
-                for oy in 0..oh {
-                    for ox in 0..ow {
-                        let mut acc = 0i64;
-                        for ky in 0..kernel[0] {
-                            let iy = (oy * stride[0] + ky) as isize - pads[0] as isize;
-                            for kx in 0..kernel[1] {
-                                let ix = (ox * stride[1] + kx) as isize - pads[1] as isize;
-                                if iy >= 0 && ix >= 0 && (iy as usize) < h && (ix as usize) < w {
-                                    acc += x[(ch * h + iy as usize) * w + ix as usize] as i64 - zx;
-                                }
-                            }
-                        }
-                        y[(ch * oh + oy) * ow + ox] = requant(acc, rq, bits);
-                    }
-                }
-            }
-            y
+            // Padded taps add nothing (count_include_pad: the divisor is the whole window).
+            pool_windows(x_info, out_shape, *kernel, *stride, *pads, |taps| {
+                requant(taps.flatten().map(|i| x[i] as i64 - zx).sum(), rq, bits)
+            })
         }
         Op::Pad { pads } => {
             let (c, h, w) = (x_info.shape[1], x_info.shape[2], x_info.shape[3]);
@@ -215,6 +180,34 @@ pub fn eval_layer(model: &QuantModel, layer: &Layer, values: &[Vec<i32>]) -> Vec
             })
             .collect(),
     }
+}
+
+/// Runs `f` over every pooling window of an NCHW input (output order): the window's taps row-major, each the
+/// index of its input cell or None where it falls in the padding.
+fn pool_windows(
+    x: &crate::ir::TensorInfo,
+    out: &[usize],
+    kernel: [usize; 2],
+    stride: [usize; 2],
+    pads: [usize; 4],
+    f: impl Fn(&mut dyn Iterator<Item = Option<usize>>) -> i32,
+) -> Vec<i32> {
+    let (c, h, w) = (x.shape[1], x.shape[2], x.shape[3]);
+    let mut y = Vec::with_capacity(c * out[2] * out[3]);
+    for ch in 0..c {
+        for oy in 0..out[2] {
+            for ox in 0..out[3] {
+                let mut taps = (0..kernel[0]).flat_map(|ky| (0..kernel[1]).map(move |kx| (ky, kx))).map(|(ky, kx)| {
+                    let iy = (oy * stride[0] + ky) as isize - pads[0] as isize;
+                    let ix = (ox * stride[1] + kx) as isize - pads[1] as isize;
+                    (iy >= 0 && ix >= 0 && (iy as usize) < h && (ix as usize) < w)
+                        .then(|| (ch * h + iy as usize) * w + ix as usize)
+                });
+                y.push(f(&mut taps));
+            }
+        }
+    }
+    y
 }
 
 /// For each output element of a two-input elementwise layer, the element each input reads (numpy broadcasting).

@@ -8,28 +8,14 @@ use proptest::prelude::*;
 use zkinfer_import::npy;
 use zkinfer_testkit::fuzz;
 
-/// A version-1 .npy file (header padded to 64 bytes as NumPy writes it).
-fn npy_bytes(header: &str, data: &[u8]) -> Vec<u8> {
-    let mut h = header.to_string();
-    while (10 + h.len() + 1) % 64 != 0 {
-        h.push(' ');
-    }
-    h.push('\n');
-    let mut b = b"\x93NUMPY\x01\x00".to_vec();
-    b.extend((h.len() as u16).to_le_bytes());
-    b.extend(h.as_bytes());
-    b.extend(data);
-    b
-}
-
 /// The seeds: float32, int8 and int64 arrays, and the fixture the CLI's tests read.
 fn seeds() -> Vec<Vec<u8>> {
     let f32s: Vec<u8> = (0..12).flat_map(|i| (i as f32 / 10.0).to_le_bytes()).collect();
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/matmul_inputs.npy");
     vec![
-        npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 3, 4), }", &f32s),
-        npy_bytes("{'descr': '|i1', 'fortran_order': False, 'shape': (2, 4), }", &[1, 2, 3, 4, 0xff, 0x80, 0x7f, 0]),
-        npy_bytes("{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }", &[7u8; 24]),
+        fuzz::npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 3, 4), }", &f32s),
+        fuzz::npy_bytes("{'descr': '|i1', 'fortran_order': False, 'shape': (2, 4), }", &[1, 2, 3, 4, 0xff, 0x80, 0x7f, 0]),
+        fuzz::npy_bytes("{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }", &[7u8; 24]),
         std::fs::read(fixture).unwrap(),
     ]
 }
@@ -88,7 +74,7 @@ proptest! {
     ) {
         let dir = tempfile::tempdir().unwrap();
         let header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': ({}), }}", dims.join(", "));
-        read_all(&dir.path().join("big.npy"), &npy_bytes(&header, &vec![1u8; data]));
+        read_all(&dir.path().join("big.npy"), &fuzz::npy_bytes(&header, &vec![1u8; data]));
     }
 }
 
@@ -96,11 +82,11 @@ proptest! {
 fn a_header_claiming_2_pow_40_elements_is_an_error_naming_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("huge.npy");
-    std::fs::write(&p, npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (1099511627776,), }", &[0; 16])).unwrap();
+    std::fs::write(&p, fuzz::npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (1099511627776,), }", &[0; 16])).unwrap();
     let e = npy::read_f32(p.to_str().unwrap()).err().expect("2^40 elements in 16 bytes").to_string();
     assert!(e.contains("huge.npy") && e.contains("truncated"), "{e}");
     // Dimensions whose product overflows usize.
-    std::fs::write(&p, npy_bytes("{'descr': '|i1', 'fortran_order': False, 'shape': (4294967296, 4294967296, 2), }", &[0; 16])).unwrap();
+    std::fs::write(&p, fuzz::npy_bytes("{'descr': '|i1', 'fortran_order': False, 'shape': (4294967296, 4294967296, 2), }", &[0; 16])).unwrap();
     let e = npy::describe(p.to_str().unwrap()).err().expect("2^65 elements").to_string();
     assert!(e.contains("huge.npy") && e.contains("truncated"), "{e}");
 }

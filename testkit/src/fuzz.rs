@@ -274,3 +274,18 @@ mod tests {
         assert!(differ > 150, "only {differ} of 200 edited documents differ");
     }
 }
+
+/// A version-1 .npy file with header dict `header` (padded to 64 bytes as NumPy writes it) and raw `data`: the
+/// seed the .npy readers' fuzz tests mutate.
+pub fn npy_bytes(header: &str, data: &[u8]) -> Vec<u8> {
+    let mut h = header.to_string();
+    while (10 + h.len() + 1) % 64 != 0 {
+        h.push(' ');
+    }
+    h.push('\n');
+    let mut b = b"\x93NUMPY\x01\x00".to_vec();
+    b.extend((h.len() as u16).to_le_bytes());
+    b.extend(h.as_bytes());
+    b.extend(data);
+    b
+}

@@ -101,6 +101,25 @@ pub struct KeyPlan {
 /// each group). A circuit digest is a whole layout pass, so it is only computed for segments whose shape another
 /// segment shares — a segment with a shape of its own cannot share a key — and is `None` otherwise (setup computes
 /// it at keygen); `inspect` stays quick.
+/// The manifest's chain: each planned segment's layers, the tensors at its cuts (ids and names), its key and rows.
+pub fn segment_entries(model: &QuantModel, chain: &[Planned], key_of: &[usize]) -> Vec<SegmentEntry> {
+    let names = |ts: &[usize]| ts.iter().map(|&t| model.tensors[t].name.clone()).collect::<Vec<_>>();
+    chain
+        .iter()
+        .zip(key_of)
+        .map(|(p, &key)| SegmentEntry {
+            start: p.segment.start,
+            end: p.segment.end,
+            inputs: p.segment.inputs.clone(),
+            outputs: p.segment.outputs.clone(),
+            input_names: names(&p.segment.inputs),
+            output_names: names(&p.segment.outputs),
+            key,
+            rows: p.stats.rows,
+        })
+        .collect()
+}
+
 pub fn plan_keys(model: &QuantModel, vis: Visibility, budget: &Budget) -> Result<KeyPlan> {
     let plan = plan_model(model, &vis, budget)?;
     let (model, chain) = (Arc::new(plan.model), plan.chain);
@@ -247,21 +266,7 @@ pub fn run(args: &SetupArgs, ui: &Ui) -> Result<SetupReport> {
     }
     let out = m.model.output_info();
     let (digest_of, digest) = chain::model_digest(&m.model, &m.blake2b, &vis);
-    let names = |ts: &[usize]| ts.iter().map(|&t| model.tensors[t].name.clone()).collect::<Vec<_>>();
-    let segments = chain
-        .iter()
-        .zip(&key_of)
-        .map(|(p, &key)| SegmentEntry {
-            start: p.segment.start,
-            end: p.segment.end,
-            inputs: p.segment.inputs.clone(),
-            outputs: p.segment.outputs.clone(),
-            input_names: names(&p.segment.inputs),
-            output_names: names(&p.segment.outputs),
-            key,
-            rows: p.stats.rows,
-        })
-        .collect();
+    let segments = segment_entries(&model, &chain, &key_of);
     let setup_s = t0.elapsed().as_secs_f64();
     let manifest = Manifest {
         format: keys::FORMAT.into(),

@@ -20,7 +20,7 @@ use zkinfer_circuits::Visibility;
 use zkinfer_import::QuantModel;
 
 use crate::commands::setup::{budget, plan_keys};
-use crate::keys::{pk_file, srs_file, vk_file, FileEntry, KeyEntry, Manifest, ModelInfo, SegmentEntry};
+use crate::keys::{pk_file, srs_file, vk_file, FileEntry, KeyEntry, Manifest, ModelInfo};
 use crate::model_file::{self, LoadedModel};
 use crate::ui::Ui;
 
@@ -69,22 +69,7 @@ pub fn planned() -> &'static Planned {
                 KeyEntry { k: shape.k, shape: shape.clone(), circuit_digest: "00".repeat(32), keygen_s: 1.0 }
             })
             .collect();
-        let names = |ts: &[usize]| ts.iter().map(|&t| plan.model.tensors[t].name.clone()).collect::<Vec<_>>();
-        let segments = plan
-            .chain
-            .iter()
-            .zip(&plan.key_of)
-            .map(|(p, &key)| SegmentEntry {
-                start: p.segment.start,
-                end: p.segment.end,
-                inputs: p.segment.inputs.clone(),
-                outputs: p.segment.outputs.clone(),
-                input_names: names(&p.segment.inputs),
-                output_names: names(&p.segment.outputs),
-                key,
-                rows: p.stats.rows,
-            })
-            .collect();
+        let segments = crate::commands::setup::segment_entries(&plan.model, &plan.chain, &plan.key_of);
         let out = m.model.output_info();
         let (digest_of, digest) = crate::chain::model_digest(&m.model, &m.blake2b, &vis);
         let manifest = Manifest {
