@@ -72,6 +72,25 @@ pub struct ModelInfo {
     pub denominator_bits: u32,
 }
 
+impl ModelInfo {
+    /// The manifest's record of `model` (read from `file`; named by `digest` of its `digest_of`).
+    pub fn of(model: &zkinfer_import::QuantModel, file: String, digest_of: &str, digest: String) -> Self {
+        let (input, out) = (model.input(), model.output_info());
+        ModelInfo {
+            file,
+            digest_of: digest_of.into(),
+            digest,
+            input_shape: input.shape.clone(),
+            output_shape: out.shape.clone(),
+            output_scale: out.q.scale,
+            output_zero_point: out.q.zero_point,
+            input_scale: Some(input.q.scale),
+            input_zero_point: Some(input.q.zero_point),
+            denominator_bits: model.denominator_bits,
+        }
+    }
+}
+
 /// One link of the chain: layers start..end, the tensors crossing its cuts, and the key that proves it.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]

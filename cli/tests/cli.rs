@@ -561,15 +561,8 @@ fn bad_inputs_fail_without_touching_the_output() {
     };
     let dir = tempfile::tempdir().unwrap();
     let npy = |name: &str, descr: &str, shape: &str, data: &[u8]| -> PathBuf {
-        let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
-        while (10 + header.len() + 1) % 64 != 0 {
-            header.push(' ');
-        }
-        header.push('\n');
-        let mut b = b"\x93NUMPY\x01\x00".to_vec();
-        b.extend((header.len() as u16).to_le_bytes());
-        b.extend(header.as_bytes());
-        b.extend(data);
+        let header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+        let b = zkinfer_testkit::fuzz::npy_bytes(&header, data);
         let p = dir.path().join(name);
         std::fs::write(&p, b).unwrap();
         p

@@ -76,6 +76,16 @@ fn end_to_end(stem: &str) -> (i32, usize) {
     (worst, agree)
 }
 
+/// The distinct table activations a fixture imports, by ONNX op type.
+fn functions(stem: &str) -> Vec<String> {
+    let model = import(fixture(&format!("{stem}_int8.onnx"))).unwrap();
+    let mut f: Vec<String> =
+        model.layers.iter().filter_map(|l| if let Op::Lookup { function, .. } = &l.op { Some(function.clone()) } else { None }).collect();
+    f.sort_unstable();
+    f.dedup();
+    f
+}
+
 fn check(stem: &str, must_have: &[&str]) {
     let layers = per_layer(stem);
     for op in must_have {
@@ -124,12 +134,7 @@ fn layers_are_named_by_their_onnx_nodes() {
 fn ops_zoo_matches_onnxruntime_per_layer_at_opsets_13_and_21() {
     for stem in ["ops_zoo_opset13", "ops_zoo_opset21"] {
         check(stem, &["Conv", "Add", "Lookup", "Mul", "MaxPool", "Reshape", "GlobalAveragePool", "Gemm"]);
-        let model = import(fixture(&format!("{stem}_int8.onnx"))).unwrap();
-        let mut functions: Vec<&str> =
-            model.layers.iter().filter_map(|l| if let Op::Lookup { function, .. } = &l.op { Some(function.as_str()) } else { None }).collect();
-        functions.sort_unstable();
-        functions.dedup();
-        assert_eq!(functions, ["Clip", "HardSigmoid", "LeakyRelu", "Relu", "Sigmoid", "Tanh"], "{stem}");
+        assert_eq!(functions(stem), ["Clip", "HardSigmoid", "LeakyRelu", "Relu", "Sigmoid", "Tanh"], "{stem}");
     }
 }
 
@@ -151,11 +156,7 @@ fn qoperator_mobile_cnns_match_onnxruntime_per_layer() {
 fn qoperator_ops_zoo_matches_onnxruntime_per_layer() {
     let stem = "ops_zoo_opset13_qop";
     check(stem, &["Conv", "Add", "Lookup", "Mul", "MaxPool", "Reshape", "GlobalAveragePool", "Gemm"]);
-    let model = import(fixture(&format!("{stem}_int8.onnx"))).unwrap();
-    let mut functions: Vec<&str> =
-        model.layers.iter().filter_map(|l| if let Op::Lookup { function, .. } = &l.op { Some(function.as_str()) } else { None }).collect();
-    functions.sort_unstable();
-    functions.dedup();
+    let functions = functions(stem);
     // onnxruntime's QOperator format removes a Relu or Clip after a quantized op (its output takes the input's
     // quantization; the input's range is narrowed to the activation's only when the activation is its one consumer —
     // here the Add feeding Relu also feeds the skip Add, so onnxruntime's own QOperator graph has no Relu at all).

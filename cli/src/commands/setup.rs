@@ -264,25 +264,13 @@ pub fn run(args: &SetupArgs, ui: &Ui) -> Result<SetupReport> {
     for (k, p) in &srs_per_k {
         files.insert(keys::srs_file(*k), write(&keys::srs_file(*k), &|w| write_srs(p, w))?);
     }
-    let out = m.model.output_info();
     let (digest_of, digest) = chain::model_digest(&m.model, &m.blake2b, &vis);
     let segments = segment_entries(&model, &chain, &key_of);
     let setup_s = t0.elapsed().as_secs_f64();
     let manifest = Manifest {
         format: keys::FORMAT.into(),
         zkinfer_version: env!("CARGO_PKG_VERSION").into(),
-        model: ModelInfo {
-            file: m.file.clone(),
-            digest_of: digest_of.into(),
-            digest: digest.clone(),
-            input_shape: m.model.input().shape.clone(),
-            output_shape: out.shape.clone(),
-            output_scale: out.q.scale,
-            output_zero_point: out.q.zero_point,
-            input_scale: Some(m.model.input().q.scale),
-            input_zero_point: Some(m.model.input().q.zero_point),
-            denominator_bits: m.model.denominator_bits,
-        },
+        model: ModelInfo::of(&m.model, m.file.clone(), digest_of, digest.clone()),
         hide: visibility::format(&vis),
         memory_gib: gib(budget.memory).min(1e9),
         max_k: budget.max_k,

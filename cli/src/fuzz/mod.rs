@@ -70,23 +70,11 @@ pub fn planned() -> &'static Planned {
             })
             .collect();
         let segments = crate::commands::setup::segment_entries(&plan.model, &plan.chain, &plan.key_of);
-        let out = m.model.output_info();
         let (digest_of, digest) = crate::chain::model_digest(&m.model, &m.blake2b, &vis);
         let manifest = Manifest {
             format: crate::keys::FORMAT.into(),
             zkinfer_version: "0".into(),
-            model: ModelInfo {
-                file: "digits_int8.onnx".into(),
-                digest_of: digest_of.into(),
-                digest,
-                input_shape: m.model.input().shape.clone(),
-                output_shape: out.shape.clone(),
-                output_scale: out.q.scale,
-                output_zero_point: out.q.zero_point,
-                input_scale: Some(m.model.input().q.scale),
-                input_zero_point: Some(m.model.input().q.zero_point),
-                denominator_bits: m.model.denominator_bits,
-            },
+            model: ModelInfo::of(&m.model, "digits_int8.onnx".into(), digest_of, digest),
             hide: crate::visibility::format(&vis),
             memory_gib: 1.0,
             max_k: 26,
