@@ -71,6 +71,7 @@ import onnx
 import onnxruntime as ort
 
 import input_meta
+from mobilenet_v2 import make_divisible
 from onnx import TensorProto, helper, numpy_helper
 from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 from onnxruntime.quantization.operators.base_operator import QuantOperatorBase
@@ -82,13 +83,6 @@ OPSET = 17
 
 
 FORMAT = "zkinfer-ort-layers/1"
-
-
-def make_divisible(v, divisor=8):
-    new_v = max(divisor, int(v + divisor / 2) // divisor * divisor)
-    if new_v < 0.9 * v:
-        new_v += divisor
-    return new_v
 
 
 class Mod:
