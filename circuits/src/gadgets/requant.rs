@@ -66,6 +66,11 @@ impl Unit {
     pub fn linear(acc: Wire, bias: Wire, a: Wire, rq: &Requant, bits: u32) -> Unit {
         Unit { x1: acc, x2: bias, a1: a, a2: a, z1: 0, z2: 0, k: offset(rq.out.zero_point, bits), lo: rq.lo, hi: rq.hi }
     }
+
+    /// The unit rescaling one value: requant(a·(x − z_x)) (the second input tied to `zero`, the constant 0 cell).
+    pub fn single(x: Wire, z_x: i64, a: Wire, zero: Wire, rq: &Requant, bits: u32) -> Unit {
+        Unit { z1: z_x, a2: zero, ..Unit::linear(x, zero, a, rq, bits) }
+    }
 }
 
 /// K of a unit whose output has zero point `z`: b/2 (round half up) + z·b.

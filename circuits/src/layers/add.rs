@@ -30,10 +30,11 @@ pub struct Add<'a> {
 impl<'a> Add<'a> {
     pub fn new(node: &'a ir::Layer, model: &'a QuantModel) -> Self {
         let Op::Add { a_multiplier, b_multiplier, out, lo, hi } = &node.op else { unreachable!("registered for Op::Add") };
+        let (ip, iq) = broadcast_pair(model, node);
         Add {
             name: &node.name,
-            ip: broadcast_pair(model, node).0,
-            iq: broadcast_pair(model, node).1,
+            ip,
+            iq,
             ap: a_multiplier.a,
             aq: b_multiplier.a,
             zp: model.tensors[node.inputs[0]].q.zero_point as i64,

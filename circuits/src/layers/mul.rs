@@ -81,11 +81,7 @@ impl Layer for Mul<'_> {
         let zero = lay.constant(0)?;
         let units: Vec<Unit> = products
             .into_iter()
-            .map(|p| {
-                let mut u = Unit::linear(p, zero, params.multipliers[0], self.requant, self.denominator_bits);
-                u.a2 = zero;
-                u
-            })
+            .map(|p| Unit::single(p, 0, params.multipliers[0], zero, self.requant, self.denominator_bits))
             .collect();
         requant::assign(lay, self.name, &units)
     }

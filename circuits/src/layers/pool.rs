@@ -91,9 +91,7 @@ impl Layer for Pool<'_> {
         let mut units = Vec::with_capacity(windows.len());
         for win in &windows {
             let sum = adder::assign(lay, win, zx)?;
-            let mut u = Unit::linear(sum, zero, params.multipliers[0], self.requant, self.denominator_bits);
-            u.a2 = zero;
-            units.push(u);
+            units.push(Unit::single(sum, 0, params.multipliers[0], zero, self.requant, self.denominator_bits));
         }
         requant::assign(lay, self.name, &units)
     }

@@ -109,11 +109,7 @@ impl Layer for Concat<'_> {
         for (x, &(_, z, r)) in inputs.iter().zip(&self.parts) {
             if let Some(r) = r {
                 let a = *mult.next().expect("one multiplier per rescaled input");
-                units.extend(x.iter().map(|&xi| Unit {
-                    z1: z,
-                    a2: zero,
-                    ..Unit::linear(xi, zero, a, r, self.denominator_bits)
-                }));
+                units.extend(x.iter().map(|&xi| Unit::single(xi, z, a, zero, r, self.denominator_bits)));
             }
         }
         let mut rescaled = requant::assign(lay, self.name, &units)?.into_iter();

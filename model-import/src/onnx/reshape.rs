@@ -69,9 +69,9 @@ pub(super) fn squeeze(node: &Node<'_>) -> Result<Imported> {
 pub(super) fn unsqueeze(node: &Node<'_>) -> Result<Imported> {
     let (x, qoperator) = node.moved_input()?;
     let xs = node.shape(x);
-    let rank = xs.len() + axes(node)?.map_or(0, |a| a.len());
-    let axes = axes(node)?
-        .ok_or_else(|| node.malformed("no axes"))?
+    let listed = axes(node)?.ok_or_else(|| node.malformed("no axes"))?;
+    let rank = xs.len() + listed.len();
+    let axes = listed
         .iter()
         .map(|&a| normalise(node, a, rank))
         .collect::<Result<Vec<_>>>()?;
