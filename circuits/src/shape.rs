@@ -81,10 +81,13 @@ impl Shape {
     pub fn committed_columns(&self) -> usize {
         self.width + 3 * self.lanes() + (self.width + 2).div_ceil(3)
     }
-    /// Whether every gate fits the columns.
+    /// Whether every gate fits the columns and has at least one constraint (halo2 panics on an empty gate, and a
+    /// shape read from a keys manifest reaches `configure`).
     pub fn valid(&self) -> bool {
         let l2 = 2 * self.lanes();
-        self.width >= l2 + 4 * self.units
+        self.units >= 1
+            && self.limbs >= 1
+            && self.width >= l2 + 4 * self.units
             && self.width > l2
             && self.dot_n * (self.dot_m + 1) + self.dot_m <= self.width
             && self.dot_n >= 1

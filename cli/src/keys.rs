@@ -246,7 +246,7 @@ fn check_shape(s: &Shape) -> Result<()> {
         bail!("k = {} (1..={MAX_K})", s.k);
     }
     if !s.valid() {
-        bail!("its gates do not fit its columns");
+        bail!("its gates do not fit its columns, or one of them has no constraint (units and limbs must be at least 1)");
     }
     if s.table_rows() + zkinfer_circuits::shape::RESERVED_ROWS > 1usize << s.k {
         bail!("its lookup table ({} rows) does not fit 2^{} rows", s.table_rows(), s.k);

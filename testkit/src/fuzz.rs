@@ -3,12 +3,15 @@
 //! prefixes) and structured mutations of a JSON seed (wrong types, missing and unknown fields, huge and negative
 //! numbers, wrong `format` strings).
 //!
-//! Cases per reader: 10,000 (what CI runs), or `ZKINFER_FUZZ_CASES` for a longer run. Failures are not persisted
-//! (no `proptest-regressions/` files in the repository): a failing case is printed, shrunk, with its seed.
+//! Cases per reader: 10,000 (what CI runs), or `ZKINFER_FUZZ_CASES` for a longer run. The cases come from a fixed
+//! seed, so a run is reproducible and a commit's CI result does not depend on luck; `ZKINFER_FUZZ_SEED` (a number,
+//! or `random`) explores other cases — a failure found that way gets its own regression test, as the manifest fuzzer's
+//! `units = 0` did. Failures are not persisted (no `proptest-regressions/` files in the repository): a failing case
+//! is printed, shrunk.
 
 use proptest::prelude::*;
 use proptest::sample::Index;
-use proptest::test_runner::Config;
+use proptest::test_runner::{Config, RngSeed};
 use serde_json::Value;
 
 /// Cases per reader: `ZKINFER_FUZZ_CASES` or 10,000.
@@ -16,9 +19,19 @@ pub fn cases() -> u32 {
     std::env::var("ZKINFER_FUZZ_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(10_000)
 }
 
-/// The configuration every fuzz test runs under: [`cases`] cases, nothing written to disk on failure.
+/// The seed the cases are drawn from: `ZKINFER_FUZZ_SEED` (a number, or `random` for a new seed each run) or a fixed
+/// one. Anything else is refused loudly rather than silently falling back.
+pub fn seed() -> RngSeed {
+    match std::env::var("ZKINFER_FUZZ_SEED") {
+        Err(_) => RngSeed::Fixed(0x7a6b_696e_6665_7221),
+        Ok(s) if s == "random" => RngSeed::Random,
+        Ok(s) => RngSeed::Fixed(s.parse().unwrap_or_else(|_| panic!("ZKINFER_FUZZ_SEED = {s:?}: expected a u64 or `random`"))),
+    }
+}
+
+/// The configuration every fuzz test runs under: [`cases`] cases from [`seed`], nothing written to disk on failure.
 pub fn config() -> Config {
-    Config { cases: cases(), failure_persistence: None, ..Config::default() }
+    Config { cases: cases(), rng_seed: seed(), failure_persistence: None, ..Config::default() }
 }
 
 /// Integers that break length fields and dimensions: zero, one, around 2^31/2^32, 2^40, 2^60, the maxima.

@@ -51,9 +51,12 @@ fn the_seed_manifest_is_read_and_hostile_shapes_are_refused() {
     let keys = Keys::open(dir.path()).unwrap();
     keys.manifest.prepare(&digits().model).unwrap();
     check_links(&keys, seed_proof(), None).unwrap();
-    // A million advice columns (configure would make them all), and a model input of 2^64 values.
+    // A million advice columns (configure would make them all), no requantisation unit or remainder byte (an empty
+    // gate, which halo2's configure panics on; found by this fuzzer in CI), and a model input of 2^64 values.
     for (field, value, msg) in [
         ("/keys/0/shape/width", Value::from(1u64 << 20), "width = 1048576"),
+        ("/keys/0/shape/units", Value::from(0), "gates do not fit"),
+        ("/keys/0/shape/limbs", Value::from(0), "gates do not fit"),
         ("/model/input_shape", serde_json::json!([1u64 << 32, 1u64 << 32]), "input_shape"),
     ] {
         let mut m = seed();

@@ -3,7 +3,8 @@
 //! Each test mutates a valid seed (`zkinfer_testkit::fuzz`: truncations, flips, huge integers, wrong-typed JSON)
 //! and requires the reader to succeed or to fail with an error naming the file — never to panic.
 //!
-//! `cargo test -p zkinfer --bin zkinfer fuzz::` runs them (10,000 cases each); `ZKINFER_FUZZ_CASES=N` for more.
+//! `cargo test -p zkinfer --bin zkinfer fuzz::` runs them (10,000 cases each from a fixed seed);
+//! `ZKINFER_FUZZ_CASES=N` for more, `ZKINFER_FUZZ_SEED=random` (or a number) for other cases.
 //! The binary key files (pk, vk, SRS) are fuzzed in the backend (`backend/tests/fuzz_keys.rs`), the .npy parser
 //! in model-import (`model-import/tests/fuzz_npy.rs`).
 
