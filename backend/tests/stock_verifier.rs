@@ -269,3 +269,84 @@ mod stock_verifier_multi_phase {
         assert!(err.to_string().contains("multi-phase"), "{err}");
     }
 }
+
+/// Cells assigned as fractions (`Assigned::Rational`), a fraction with a zero denominator (zero, as halo2 has it),
+/// and a cell assigned twice: the witness collector keeps field values plus a list of denominators, so each of
+/// these must come out exactly as halo2's own `Assigned` evaluation gives.
+mod stock_verifier_fractions {
+    use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner, Value};
+    use halo2_proofs::dev::MockProver;
+    use halo2_proofs::halo2curves::ff::Field;
+    use halo2_proofs::plonk::{Advice, Assigned, Circuit, Column, ConstraintSystem, Error, Selector};
+    use halo2_proofs::poly::kzg::commitment::ParamsKZG;
+    use halo2_proofs::poly::Rotation;
+    use zkinfer_backend::stock::verify_stock;
+    use zkinfer_backend::{Bn256, Fr};
+
+    use super::common::rng;
+    use super::stock_verifier::{keys, ours};
+
+    /// a · b = c on every enabled row, with b assigned as the fraction c / a; `overwrite_last` assigns the last
+    /// row's b first as a wrong fraction, then again as the right plain value (so no stale denominator may stay).
+    #[derive(Clone, Default)]
+    struct Fractions {
+        rows: Vec<(u64, u64)>,
+        wrong: bool,
+    }
+
+    impl Circuit<Fr> for Fractions {
+        type Config = ([Column<Advice>; 3], Selector);
+        type FloorPlanner = SimpleFloorPlanner;
+        type Params = ();
+        fn without_witnesses(&self) -> Self {
+            self.clone()
+        }
+        fn configure(meta: &mut ConstraintSystem<Fr>) -> Self::Config {
+            let cols = [meta.advice_column(), meta.advice_column(), meta.advice_column()];
+            let s = meta.selector();
+            meta.create_gate("a·b = c", |m| {
+                let s = m.query_selector(s);
+                let [a, b, c] = cols.map(|c| m.query_advice(c, Rotation::cur()));
+                vec![s * (a * b - c)]
+            });
+            (cols, s)
+        }
+        fn synthesize(&self, (cols, s): Self::Config, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
+            layouter.assign_region(
+                || "fractions",
+                |mut region| {
+                    for (row, &(a, c)) in self.rows.iter().enumerate() {
+                        let (a, c) = (Fr::from(a), Fr::from(c));
+                        s.enable(&mut region, row)?;
+                        region.assign_advice(cols[0], row, Value::known(a));
+                        region.assign_advice(cols[2], row, Value::known(c));
+                        // b = c / a as halo2's fraction (0 when a = 0, as Assigned evaluates a zero denominator).
+                        region.assign_advice(cols[1], row, Value::known(Assigned::Rational(c, a)));
+                    }
+                    let last = self.rows.len() - 1;
+                    let (a, c) = (Fr::from(self.rows[last].0), Fr::from(self.rows[last].1));
+                    region.assign_advice(cols[1], last, Value::known(Assigned::Rational(c + Fr::ONE, a)));
+                    let b = if self.wrong { c * a.invert().unwrap() + Fr::ONE } else { c * a.invert().unwrap() };
+                    region.assign_advice(cols[1], last, Value::known(Assigned::Trivial(b)));
+                    Ok(())
+                },
+            )
+        }
+    }
+
+    #[test]
+    fn fractions_and_reassigned_cells_prove_and_verify() {
+        let honest = Fractions { rows: vec![(3, 5), (7, 1), (0, 0), (11, 13), (2, 9)], wrong: false };
+        // halo2-axiom's MockProver unwraps every inverse, so it only sees the rows without a zero denominator.
+        let nonzero = Fractions { rows: vec![(3, 5), (7, 1), (11, 13), (2, 9)], wrong: false };
+        MockProver::run(5, &nonzero, vec![]).unwrap().assert_satisfied();
+        let (params, pk) = keys(&honest, 5, 1);
+        let proof = ours(&params, &pk, &honest, &[], 1).unwrap();
+        let stock = ParamsKZG::<Bn256>::setup(5, rng(1));
+        verify_stock(&stock, pk.get_vk(), &[], &proof).unwrap();
+        // The reassigned cell's second value is wrong: no proof.
+        assert!(MockProver::run(5, &Fractions { wrong: true, ..nonzero }, vec![]).unwrap().verify().is_err());
+        let wrong = Fractions { wrong: true, ..honest };
+        assert!(ours(&params, &pk, &wrong, &[], 1).is_err());
+    }
+}

@@ -1,5 +1,7 @@
 //! Witness collection: runs the circuit's floor planner against our own `Assignment` and returns the advice
-//! columns in Lagrange form (Assigned fractions batch-inverted), before blinding.
+//! columns in Lagrange form (fractions batch-inverted), before blinding.
+
+use std::collections::HashMap;
 
 use halo2_proofs::circuit::Value;
 use halo2_proofs::halo2curves::ff::{BatchInvert, Field};
@@ -11,8 +13,12 @@ use halo2_proofs::plonk::{
 use super::ProveError;
 use crate::Fr;
 
+/// Cells go straight into field columns of n rows (32 bytes a cell; an `Assigned` per cell would be 72). The rare
+/// fraction keeps its numerator in place and its denominator in `fractions`, inverted in one batch at the end.
 struct Collector<'a> {
-    advice: Vec<Vec<Assigned<Fr>>>,
+    advice: Vec<Vec<Fr>>,
+    /// (column, row) → denominator; a cell assigned again loses its entry unless the new value is a fraction too.
+    fractions: HashMap<(usize, usize), Fr>,
     instances: &'a [&'a [Fr]],
     usable_rows: usize,
     k: u32,
@@ -20,7 +26,6 @@ struct Collector<'a> {
     overflow: Option<(usize, usize)>,
     /// First advice cell assigned an unknown value.
     unknown: Option<(usize, usize)>,
-    sink: Assigned<Fr>,
 }
 
 impl Assignment<Fr> for Collector<'_> {
@@ -49,27 +54,31 @@ impl Assignment<Fr> for Collector<'_> {
         ))
     }
 
+    /// The value is stored as a field element; what is returned is `Value::unknown()`, since no `Assigned` is kept to
+    /// point at. A circuit that computes a later cell from a value read back here gets an unknown cell, which
+    /// `synthesize` refuses (an error, never a wrong witness); halo2's floor planners only keep the returned cell.
     fn assign_advice<'v>(&mut self, column: Column<Advice>, row: usize, to: Value<Assigned<Fr>>) -> Value<&'v Assigned<Fr>> {
-        let mut value = Assigned::Zero;
-        let mut known = false;
-        to.map(|v| {
-            value = v;
-            known = true;
-        });
-        if !known {
+        let mut value = None;
+        to.map(|v| value = Some(v));
+        let Some(value) = value else {
             self.unknown.get_or_insert((column.index(), row));
-        }
-        let cell = if row < self.usable_rows {
-            &mut self.advice[column.index()][row]
-        } else {
-            self.overflow.get_or_insert((column.index(), row));
-            &mut self.sink
+            return Value::unknown();
         };
-        *cell = value;
-        // The floor planner holds this reference only while the collector lives; cells never move (the columns
-        // are allocated up front and never resized).
-        let ptr = cell as *const Assigned<Fr>;
-        Value::known(unsafe { &*ptr })
+        if row >= self.usable_rows {
+            self.overflow.get_or_insert((column.index(), row));
+            return Value::unknown();
+        }
+        self.advice[column.index()][row] = value.numerator();
+        match value.denominator() {
+            Some(d) => {
+                self.fractions.insert((column.index(), row), d);
+            }
+            None if !self.fractions.is_empty() => {
+                self.fractions.remove(&(column.index(), row));
+            }
+            None => {}
+        }
+        Value::unknown()
     }
 
     fn assign_fixed(&mut self, _: Column<Fixed>, _: usize, _: Assigned<Fr>) {}
@@ -98,13 +107,13 @@ pub fn synthesize<C: Circuit<Fr>>(
     let mut meta = ConstraintSystem::default();
     let config = C::configure_with_params(&mut meta, circuit.params());
     let mut collector = Collector {
-        advice: vec![vec![Assigned::Zero; usable_rows]; cs.num_advice_columns()],
+        advice: vec![vec![Fr::ZERO; n]; cs.num_advice_columns()],
+        fractions: HashMap::new(),
         instances,
         usable_rows,
         k,
         overflow: None,
         unknown: None,
-        sink: Assigned::Zero,
     };
     C::FloorPlanner::synthesize(&mut collector, circuit, config, cs.constants().clone())
         .map_err(ProveError::Synthesis)?;
@@ -115,32 +124,17 @@ pub fn synthesize<C: Circuit<Fr>>(
     }
     if let Some((column, row)) = collector.unknown {
         return Err(ProveError::Witness(format!(
-            "advice column {column}, row {row} was assigned an unknown value (a circuit built without witnesses?)"
+            "advice column {column}, row {row} was assigned an unknown value (a circuit built without witnesses, or \
+             one computing it from a value read back from an assigned cell, which this prover does not return)"
         )));
     }
 
-    // Batch-invert every Rational denominator at once.
-    let mut denominators: Vec<Fr> = collector
-        .advice
-        .iter()
-        .flatten()
-        .filter_map(|a| a.denominator())
-        .collect();
+    // Every fraction's denominator inverted at once (a zero denominator stays zero, as halo2's `Assigned` has it).
+    let mut advice = collector.advice;
+    let (cells, mut denominators): (Vec<(usize, usize)>, Vec<Fr>) = collector.fractions.into_iter().unzip();
     denominators.iter_mut().batch_invert();
-    let mut inv = denominators.into_iter();
-    Ok(collector
-        .advice
-        .into_iter()
-        .map(|col| {
-            let mut out: Vec<Fr> = col
-                .into_iter()
-                .map(|a| match a.denominator() {
-                    Some(_) => a.numerator() * inv.next().unwrap(),
-                    None => a.numerator(),
-                })
-                .collect();
-            out.resize(n, Fr::ZERO);
-            out
-        })
-        .collect())
+    for ((column, row), inv) in cells.into_iter().zip(denominators) {
+        advice[column][row] *= inv;
+    }
+    Ok(advice)
 }
