@@ -8,6 +8,7 @@
 
 pub mod block;
 pub mod fold;
+pub mod groups;
 
 use std::collections::HashMap;
 

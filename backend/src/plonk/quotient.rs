@@ -7,7 +7,9 @@
 //! covered one base-size coset at a time: for part i the coset g_i = ζ·ω_ext^i, every referenced column is moved
 //! onto it with an engine coset NTT, the engine evaluates the program on its n rows, and the values are divided by
 //! the constant g_i^n - 1 (the vanishing polynomial is constant on such a coset). Only one part's column values are
-//! alive at a time, never the whole extended domain of every column. The interleaved parts are exactly h on the
+//! alive at a time, never the whole extended domain of every column — and within a part, only the columns of the
+//! constraint groups in flight ([`split`]): each column is moved onto the coset when its first group needs it and
+//! freed after its last. The interleaved parts are exactly h on the
 //! coset ζ·<ω_ext>, so one inverse coset NTT of size 2^extended_k gives h's coefficients.
 
 use std::cell::RefCell;
@@ -17,7 +19,7 @@ use halo2_proofs::plonk::Expression;
 use rayon::prelude::*;
 
 use super::{gates, lookup, permutation, Ctx, ProveError};
-use crate::engine::program::fold::fold;
+use crate::engine::program::groups::{split, Groups};
 use crate::engine::program::{multiplications, Node, RowProgram};
 use crate::engine::{root_of_unity, NttDirection};
 use crate::Fr;
@@ -187,18 +189,23 @@ pub fn numerator_program(ctx: &Ctx<'_>, layout: &Layout, ch: &Challenges) -> Res
 /// every constraint vanishes on the domain: the identity is checked at a point derived from the transcript state
 /// (y), and a witness that does not satisfy the circuit gets no proof.
 ///
-/// The engine evaluates the program with y folded in ([`fold`]: one output, far fewer multiplications); the
-/// self-check evaluates the program as compiled, constraint by constraint, so it also checks the folding.
+/// The engine evaluates the program with y folded in, group by group ([`split`]: few multiplications, and only a
+/// group's columns on the coset at a time); the self-check evaluates the program as compiled, constraint by
+/// constraint, so it also checks the folding and the grouping.
 pub fn h(ctx: &Ctx<'_>, program: &RowProgram, columns: &[&[Fr]], y: Fr) -> Result<Vec<Fr>, ProveError> {
-    let folded = fold(program, y);
+    let groups = split(program, y);
     tracing::debug!(
-        "quotient program: {} ops ({} multiplications) folded into {} ops ({} multiplications)",
+        "quotient program: {} ops ({} multiplications) folded into {} group(s) of {} ops ({} multiplications); \
+         at most {} of {} columns on a coset at once",
         program.ops.len(),
         multiplications(program),
-        folded.ops.len(),
-        multiplications(&folded)
+        groups.groups.len(),
+        groups.groups.iter().map(|g| g.program.ops.len()).sum::<usize>(),
+        groups.groups.iter().map(|g| multiplications(&g.program)).sum::<usize>(),
+        groups.peak,
+        groups.used,
     );
-    let h = compute_h(ctx, &folded, columns, y)?;
+    let h = compute_h(ctx, &groups, columns)?;
     let (lhs, rhs) = check_at(ctx, program, columns, y, &h, y.square() + Fr::from(3));
     if lhs != rhs {
         return Err(ProveError::Unsatisfied);
@@ -207,7 +214,7 @@ pub fn h(ctx: &Ctx<'_>, program: &RowProgram, columns: &[&[Fr]], y: Fr) -> Resul
 }
 
 /// Coefficients of h(X), truncated to n·(degree − 1) as the verifier expects.
-pub fn compute_h(ctx: &Ctx<'_>, program: &RowProgram, coeffs: &[&[Fr]], y: Fr) -> Result<Vec<Fr>, ProveError> {
+pub fn compute_h(ctx: &Ctx<'_>, groups: &Groups, coeffs: &[&[Fr]]) -> Result<Vec<Fr>, ProveError> {
     let n = ctx.n;
     let k = ctx.domain.k();
     let ext_k = ctx.domain.extended_k();
@@ -216,43 +223,55 @@ pub fn compute_h(ctx: &Ctx<'_>, program: &RowProgram, coeffs: &[&[Fr]], y: Fr) -
     let omega_ext = root_of_unity(ext_k);
     let zeta = Fr::ZETA;
 
-    let mut used = vec![false; program.num_columns];
-    for op in &program.ops {
-        if let crate::engine::program::Op::Column { column, .. } = op {
-            used[*column as usize] = true;
-        }
-    }
-    let mut bufs: Vec<Vec<Fr>> = used.iter().map(|&u| if u { vec![Fr::ZERO; n] } else { Vec::new() }).collect();
+    let mut bufs: Vec<Option<Vec<Fr>>> = vec![None; coeffs.len()];
+    let mut spare: Vec<Vec<Fr>> = Vec::new();
     let mut ext = vec![Fr::ZERO; n * parts];
-    let mut part = vec![Fr::ZERO; n];
+    let (mut acc, mut next) = (vec![Fr::ZERO; n], vec![Fr::ZERO; n]);
     let mut g = zeta;
     let (mut t_ntt, mut t_eval) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
     for i in 0..parts {
-        let t0 = std::time::Instant::now();
-        for (c, buf) in bufs.iter_mut().enumerate() {
-            if used[c] {
-                buf.copy_from_slice(coeffs[c]);
-                ctx.engine.coset_ntt(buf, g, NttDirection::Forward)?;
+        acc.iter_mut().for_each(|v| *v = Fr::ZERO);
+        for (gi, group) in groups.groups.iter().enumerate() {
+            let t0 = std::time::Instant::now();
+            for &c in &group.columns {
+                if bufs[c].is_none() {
+                    let mut buf = spare.pop().unwrap_or_else(|| vec![Fr::ZERO; n]);
+                    buf.copy_from_slice(coeffs[c]);
+                    ctx.engine.coset_ntt(&mut buf, g, NttDirection::Forward)?;
+                    bufs[c] = Some(buf);
+                }
+            }
+            // Columns this group does not read are never read; any buffer of the right length stands in.
+            let mut cols: Vec<&[Fr]> = vec![&acc[..]; groups.acc + 1];
+            for (c, b) in bufs.iter().enumerate() {
+                if let Some(b) = b {
+                    cols[c] = b;
+                }
+            }
+            let t1 = std::time::Instant::now();
+            t_ntt += t1 - t0;
+            ctx.engine.evaluate_rows(&group.program, &cols, g, omega, Fr::ONE, &mut next)?;
+            t_eval += t1.elapsed();
+            std::mem::swap(&mut acc, &mut next);
+            for &c in &group.columns {
+                if groups.last_use[c] == Some(gi) {
+                    spare.extend(bufs[c].take());
+                }
             }
         }
-        // Unused columns are never read; any buffer of the right length stands in for them.
-        let filler = bufs.iter().find(|b| !b.is_empty()).map_or(&[][..], Vec::as_slice);
-        let cols: Vec<&[Fr]> = bufs.iter().map(|b| if b.is_empty() { filler } else { b.as_slice() }).collect();
-        let t1 = std::time::Instant::now();
-        t_ntt += t1 - t0;
-        ctx.engine.evaluate_rows(program, &cols, g, omega, y, &mut part)?;
-        t_eval += t1.elapsed();
         let inv = (g.pow_vartime([n as u64]) - Fr::ONE).invert().unwrap();
-        ext.par_chunks_mut(parts).zip(part.par_iter()).for_each(|(dst, v)| dst[i] = *v * inv);
+        ext.par_chunks_mut(parts).zip(acc.par_iter()).for_each(|(dst, v)| dst[i] = *v * inv);
         g *= omega_ext;
     }
-    drop(bufs);
+    drop((bufs, spare, acc, next));
     let t2 = std::time::Instant::now();
     ctx.engine.coset_ntt(&mut ext, zeta, NttDirection::Inverse)?;
     tracing::debug!(
-        "quotient: {parts} parts, {} columns, {} ops: coset NTTs {:.3} s, row program {:.3} s, final INTT {:.3} s",
-        used.iter().filter(|u| **u).count(),
-        program.ops.len(),
+        "quotient: {parts} parts, {} group(s), {} columns (at most {} at once): coset NTTs {:.3} s, row program \
+         {:.3} s, final INTT {:.3} s",
+        groups.groups.len(),
+        groups.used,
+        groups.peak,
         t_ntt.as_secs_f64(),
         t_eval.as_secs_f64(),
         t2.elapsed().as_secs_f64()
@@ -305,8 +324,8 @@ pub fn check_at(ctx: &Ctx<'_>, program: &RowProgram, coeffs: &[&[Fr]], y: Fr, h:
 
 /// Test support (the backend's and the circuits' tests): the quotient numerator the prover compiles for `pk`,
 /// under random challenges, evaluated on random columns of `rows` rows twice — as compiled, row by row and
-/// constraint by constraint ([`crate::engine::program::eval_row`]), and as the prover runs it, folded by y and
-/// evaluated block-wise by `params`' engine — which must agree on every row. Returns the program's
+/// constraint by constraint ([`crate::engine::program::eval_row`]), and as the prover runs it, folded by y group
+/// by group and evaluated block-wise by `params`' engine — which must agree on every row. Returns the program's
 /// (ops, multiplications) before and after folding, or the first row that differs.
 #[doc(hidden)]
 pub fn self_test_compiled(
@@ -323,20 +342,27 @@ pub fn self_test_compiled(
     let ch = Challenges { theta: Fr::random(&mut rng), beta: Fr::random(&mut rng), gamma: Fr::random(&mut rng) };
     let program = numerator_program(&ctx, &layout, &ch).map_err(|e| e.to_string())?;
     let y = Fr::random(&mut rng);
-    let folded = fold(&program, y);
+    let groups = split(&program, y);
     let columns: Vec<Vec<Fr>> = (0..layout.len).map(|_| (0..rows).map(|_| Fr::random(&mut rng)).collect()).collect();
-    let refs: Vec<&[Fr]> = columns.iter().map(Vec::as_slice).collect();
     let (coset, omega) = (Fr::random(&mut rng), Fr::random(&mut rng));
-    let mut got = vec![Fr::ZERO; rows];
-    ctx.engine.evaluate_rows(&folded, &refs, coset, omega, y, &mut got).map_err(|e| e.to_string())?;
+    let (mut acc, mut next) = (vec![Fr::ZERO; rows], vec![Fr::ZERO; rows]);
+    for g in &groups.groups {
+        let mut refs: Vec<&[Fr]> = columns.iter().map(Vec::as_slice).collect();
+        refs.push(&acc);
+        ctx.engine.evaluate_rows(&g.program, &refs, coset, omega, Fr::ONE, &mut next).map_err(|e| e.to_string())?;
+        std::mem::swap(&mut acc, &mut next);
+    }
+    let refs: Vec<&[Fr]> = columns.iter().map(Vec::as_slice).collect();
     let mut scratch = vec![Fr::ZERO; program.ops.len()];
     let mut x = coset;
-    for (row, g) in got.iter().enumerate() {
+    for (row, g) in acc.iter().enumerate() {
         let want = crate::engine::program::eval_row(&program, &refs, row, x, y, &mut scratch);
         if *g != want {
-            return Err(format!("row {row}: folded block-wise {g:?}, as compiled {want:?}"));
+            return Err(format!("row {row}: folded by group ({} groups) {g:?}, as compiled {want:?}", groups.groups.len()));
         }
         x *= omega;
     }
-    Ok([(program.ops.len(), multiplications(&program)), (folded.ops.len(), multiplications(&folded))])
+    let ops = groups.groups.iter().map(|g| g.program.ops.len()).sum();
+    let muls = groups.groups.iter().map(|g| multiplications(&g.program)).sum();
+    Ok([(program.ops.len(), multiplications(&program)), (ops, muls)])
 }

@@ -119,7 +119,13 @@ fn emit(out: &mut RowProgram, f: &Form) -> Node {
 
 /// The program `p` with its outputs folded by `y` into one output (see the module docs).
 pub fn fold(p: &RowProgram, y: Fr) -> RowProgram {
-    let mut out = RowProgram::new(p.num_columns);
+    fold_into(p, y, 0, None)
+}
+
+/// [`fold`] with every output's weight multiplied by y^`offset`, plus column `acc` (rotation 0) when given: the
+/// program of one group of a larger fold, adding its share to the running sum the previous groups left in `acc`.
+pub fn fold_into(p: &RowProgram, y: Fr, offset: u64, acc: Option<usize>) -> RowProgram {
+    let mut out = RowProgram::new(p.num_columns.max(acc.map_or(0, |a| a + 1)));
     let mut forms: Vec<Form> = Vec::with_capacity(p.ops.len());
     // Each input node written back at most once.
     let mut written: Vec<Option<Node>> = vec![None; p.ops.len()];
@@ -188,7 +194,7 @@ pub fn fold(p: &RowProgram, y: Fr) -> RowProgram {
             groups.push(Group { factor, members: Vec::new() });
             groups.len() - 1
         });
-        groups[g].members.push(((m - 1 - i) as u64, inner));
+        groups[g].members.push(((m - 1 - i) as u64 + offset, inner));
     }
     let mut total = Form::default();
     for g in &groups {
@@ -220,6 +226,9 @@ pub fn fold(p: &RowProgram, y: Fr) -> RowProgram {
             None => n,
         };
         total = total.add_scaled(&Form::atom(n), Fr::ONE);
+    }
+    if let Some(a) = acc {
+        total = total.add_scaled(&Form::atom(out.column(a, 0)), Fr::ONE);
     }
     let total = emit(&mut out, &total);
     out.output(total);
