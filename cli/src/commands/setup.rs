@@ -12,9 +12,10 @@ use halo2_proofs::SerdeFormat;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use serde::Serialize;
-use zkinfer_backend::params::{check_ceremony_srs, dev_srs, keygen, read_srs, write_srs, KEYGEN_STEPS};
+use zkinfer_backend::engine::Engine;
+use zkinfer_backend::params::{check_ceremony_srs, dev_srs, keygen, read_srs, write_srs, EngineParams, KEYGEN_STEPS};
 use halo2_proofs::poly::commitment::Params;
-use zkinfer_backend::Bn256;
+use zkinfer_backend::{Bn256, CpuEngine};
 use zkinfer_circuits::plan::MAX_K;
 use zkinfer_circuits::segments::{plan_model, Budget, Planned};
 use zkinfer_circuits::{ModelCircuit, Shape, Visibility};
@@ -221,6 +222,13 @@ pub fn run(args: &SetupArgs, ui: &Ui) -> Result<SetupReport> {
             (ks.iter().map(|&k| (k, dev_srs(k, rng()))).collect(), "dev (INSECURE: generated locally)".to_string())
         }
     };
+    // Keygen's commitments (fixed columns, permutation sigmas: most of its time) go through the CPU engine's MSM, as
+    // proving's do: the same points as halo2curves' MSM gives, so the same keys, in less time.
+    let engine: Arc<dyn Engine> = Arc::new(CpuEngine::new());
+    let srs_per_k: Vec<(u32, EngineParams)> = srs_per_k
+        .into_iter()
+        .map(|(k, p)| Ok((k, EngineParams::new(p, engine.clone()).context("loading the SRS into the CPU engine")?)))
+        .collect::<Result<_>>()?;
     let srs_of = |k: u32| &srs_per_k.iter().find(|(kk, _)| *kk == k).expect("an SRS per key k").1;
     stage.finish();
 
@@ -262,7 +270,7 @@ pub fn run(args: &SetupArgs, ui: &Ui) -> Result<SetupReport> {
     }
     let stage = ui.stage("write keys", 0);
     for (k, p) in &srs_per_k {
-        files.insert(keys::srs_file(*k), write(&keys::srs_file(*k), &|w| write_srs(p, w))?);
+        files.insert(keys::srs_file(*k), write(&keys::srs_file(*k), &|w| write_srs(p.stock(), w))?);
     }
     let (digest_of, digest) = chain::model_digest(&m.model, &m.blake2b, &vis);
     let segments = segment_entries(&model, &chain, &key_of);
