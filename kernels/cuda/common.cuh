@@ -10,3 +10,11 @@ __device__ __forceinline__ u32 global_id() { return blockIdx.x * blockDim.x + th
 
 // Total threads of a 1-D launch (for grid-stride loops).
 __device__ __forceinline__ u32 global_threads() { return gridDim.x * blockDim.x; }
+
+// Lane of the calling thread in its warp (launches use block sizes that are multiples of 32).
+__device__ __forceinline__ u32 lane_id() { return threadIdx.x & 31u; }
+
+// 16-byte alignment for the field and point types, so whole elements move with 128-bit loads and stores. Sizes
+// (32, 64, 128 bytes) and byte layout are unchanged; every device buffer is at least 256-byte aligned (cudaMalloc,
+// and the emulator's allocator in backend/src/engine/cuda/emu.rs).
+#define ZK_ALIGN16 __align__(16)

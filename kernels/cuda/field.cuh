@@ -38,7 +38,7 @@ struct FrP {
     }
 };
 
-template <class P> struct Field {
+template <class P> struct ZK_ALIGN16 Field {
     u32 l[8];
 };
 typedef Field<FqP> Fq;

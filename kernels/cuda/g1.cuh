@@ -10,6 +10,11 @@ struct G1X {
     Fq x, y, zz, zzz;
 };
 
+// halo2curves' byte layout is kept: the 16-byte alignment of Fq adds no padding.
+static_assert(sizeof(Fq) == 32 && alignof(Fq) == 16, "Fq: 8 limbs, 16-byte aligned");
+static_assert(sizeof(G1A) == 64 && alignof(G1A) == 16, "G1A: {x, y}, 64 bytes");
+static_assert(sizeof(G1X) == 128 && alignof(G1X) == 16, "G1X: {x, y, zz, zzz}, 128 bytes");
+
 __device__ __forceinline__ bool g1a_is_identity(const G1A& p) { return f_is_zero(p.x) && f_is_zero(p.y); }
 
 __device__ __forceinline__ G1X g1x_identity() {

@@ -8,10 +8,19 @@ thread_local std::barrier<>* emu_block_barrier = nullptr;
 
 namespace {
 
+// One kernel argument from its bytes. Copied with memcpy: the caller's bytes need not have the parameter type's
+// alignment (Fr / Fq are 16-byte aligned types, a Rust [u64; 4] is 8-byte aligned).
+template <class T> T load_arg(const void* p) {
+    static_assert(std::is_trivially_copyable_v<T>, "kernel arguments are plain bytes");
+    T v;
+    std::memcpy(&v, p, sizeof(T));
+    return v;
+}
+
 // Unpacks void** args into the kernel's parameter types (each args[i] points at the argument's bytes).
 template <class... A, std::size_t... I>
 void call_unpacked(void (*f)(A...), void** args, std::index_sequence<I...>) {
-    f(*static_cast<std::remove_cv_t<std::remove_reference_t<A>>*>(args[I])...);
+    f(load_arg<std::remove_cv_t<std::remove_reference_t<A>>>(args[I])...);
 }
 
 struct Kernel {

@@ -24,6 +24,7 @@
 #define __constant__
 #define __shared__ static
 #define __restrict__ __restrict
+#define __align__(n) alignas(n)
 
 struct dim3 {
     unsigned x = 1, y = 1, z = 1;
