@@ -55,11 +55,26 @@ extern "C" __global__ void ntt_permute(const Fr* src, Fr* dst, u32 log_n, u32 fl
     }
 }
 
+// The shared tile is limb-major: limb j of element i at sh[j * NTT_TILE + i]. Threads of a warp work on consecutive
+// elements, so each limb access hits 32 consecutive words (32 banks, no conflict); element by element (8 words per
+// Fr) the same access would be an 8-way bank conflict.
+__device__ __forceinline__ Fr tile_load(const u32* sh, u32 i) {
+    Fr r;
+#pragma unroll
+    for (int j = 0; j < 8; j++) r.l[j] = sh[j * NTT_TILE + i];
+    return r;
+}
+
+__device__ __forceinline__ void tile_store(u32* sh, u32 i, const Fr& v) {
+#pragma unroll
+    for (int j = 0; j < 8; j++) sh[j * NTT_TILE + i] = v.l[j];
+}
+
 // Stages st0 .. st0 + k - 1 on tiles of 2^k rows (stride h0 = 2^st0) x 2^m adjacent columns.
 // blockDim = 2^(k + m - 1) (one butterfly per thread per stage), gridDim = n / 2^(k + m). The launch bound keeps
 // the register count at or below 128, so 512 threads per block always fit an SM's 64K registers.
 extern "C" __global__ __launch_bounds__(NTT_TILE / 2) void ntt_pass(Fr* data, const Fr* tw, u32 log_n, u32 st0, u32 k, u32 m) {
-    __shared__ Fr sh[NTT_TILE];
+    __shared__ u32 sh[8 * NTT_TILE];  // limb-major, 32 KiB
     u32 h0 = 1u << st0;
     u32 cols = 1u << m;
     u32 col_groups = h0 >> m;
@@ -69,7 +84,7 @@ extern "C" __global__ __launch_bounds__(NTT_TILE / 2) void ntt_pass(Fr* data, co
     u32 tid = threadIdx.x;
     u32 threads = blockDim.x;
     for (u32 e = tid; e < 2 * threads; e += threads)
-        sh[e] = data[base + (e & (cols - 1)) + (u64)(e >> m) * h0];
+        tile_store(sh, e, data[base + (e & (cols - 1)) + (u64)(e >> m) * h0]);
     __syncthreads();
     u32 c = tid & (cols - 1);
     u32 r = tid >> m;
@@ -77,12 +92,13 @@ extern "C" __global__ __launch_bounds__(NTT_TILE / 2) void ntt_pass(Fr* data, co
         u32 low = r & ((1u << q) - 1);
         u32 p = ((r >> q) << (q + 1)) | low;
         u32 exp = (low * h0 + lo0 + c) << (log_n - st0 - q - 1);
-        Fr u = sh[p * cols + c];
-        Fr v = f_mul(sh[(p + (1u << q)) * cols + c], tw[exp]);
-        sh[p * cols + c] = f_add(u, v);
-        sh[(p + (1u << q)) * cols + c] = f_sub(u, v);
+        u32 iu = p * cols + c, iv = (p + (1u << q)) * cols + c;
+        Fr u = tile_load(sh, iu);
+        Fr v = f_mul(tile_load(sh, iv), tw[exp]);
+        tile_store(sh, iu, f_add(u, v));
+        tile_store(sh, iv, f_sub(u, v));
         __syncthreads();
     }
     for (u32 e = tid; e < 2 * threads; e += threads)
-        data[base + (e & (cols - 1)) + (u64)(e >> m) * h0] = sh[e];
+        data[base + (e & (cols - 1)) + (u64)(e >> m) * h0] = tile_load(sh, e);
 }
