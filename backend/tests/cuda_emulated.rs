@@ -143,6 +143,72 @@ mod cuda_emulated {
         check(&ig, &ic, &scalars(n, 4), "identity bases");
     }
 
+    /// Int8-valued witnesses (small positives and r - |v| negatives, zeros among them): the device negates the
+    /// scalars above (r - 1) / 2 and sizes the windows by the longest result, as the CPU engine does.
+    #[test]
+    fn cuda_msm_int8_scalars_match_cpu() {
+        let bases = points(4096, 21);
+        let (hg, hc) = (gpu().load_bases(&bases).unwrap(), cpu().load_bases(&bases).unwrap());
+        for n in [1usize, 2, 31, 32, 33, 100, 1000, 4096] {
+            let s: Vec<Fr> = (0..n).map(|i| int8(i * 13 + n)).collect();
+            let want = affine(cpu().msm(&hc, &s).unwrap());
+            assert_eq!(affine(gpu().msm(&hg, &s).unwrap()), want, "int8, n = {n}");
+            if n == 100 || n == 4096 {
+                for c in [1u32, 2, 4, 7, 8, 9, 13, 16] {
+                    let got = gpu().msm_with_options(&hg, &s, c, Combine::Host).unwrap();
+                    assert_eq!(affine(got), want, "int8, n = {n}, window {c}");
+                }
+            }
+        }
+        // Only negatives (every scalar r - v), only -128 / 127, and one large scalar among int8 ones (which forces
+        // the full window count again).
+        let neg: Vec<Fr> = (0..777).map(|i| -Fr::from(1 + (i % 128) as u64)).collect();
+        let ends: Vec<Fr> = (0..777).map(|i| if i % 2 == 0 { -Fr::from(128) } else { Fr::from(127) }).collect();
+        let mut big: Vec<Fr> = (0..777).map(int8).collect();
+        big[500] = scalars(1, 77)[0];
+        for (s, what) in [(&neg, "negatives"), (&ends, "-128 and 127"), (&big, "int8 and one random scalar")] {
+            let want = affine(cpu().msm(&hc, s).unwrap());
+            assert_eq!(affine(gpu().msm(&hg, s).unwrap()), want, "{what}");
+            let got = gpu().msm_with_options(&hg, s, 5, Combine::Device).unwrap();
+            assert_eq!(affine(got), want, "{what}, window 5, device combine");
+        }
+        // The check can fail: one changed int8 scalar changes the result.
+        let mut s: Vec<Fr> = (0..300).map(int8).collect();
+        let want = affine(cpu().msm(&hc, &s).unwrap());
+        s[17] = -s[17] - Fr::ONE;
+        assert_ne!(affine(gpu().msm(&hg, &s).unwrap()), want);
+    }
+
+    /// Scalars around (r - 1) / 2, where the device switches between s and r - s.
+    #[test]
+    fn cuda_msm_negation_boundary_matches_cpu() {
+        let half = -Fr::TWO_INV; // (r - 1) / 2: kept; (r + 1) / 2 = TWO_INV: negated
+        let around = [half - Fr::ONE, half, half + Fr::ONE, half + Fr::from(2), Fr::ZERO, Fr::ONE, -Fr::ONE];
+        let n = 500;
+        let bases = points(n, 22);
+        let (hg, hc) = (gpu().load_bases(&bases).unwrap(), cpu().load_bases(&bases).unwrap());
+        let r = scalars(n, 23);
+        let s: Vec<Fr> = (0..n).map(|i| if i % 3 == 0 { r[i] } else { around[i % around.len()] }).collect();
+        let want = affine(naive_msm(&bases, &s));
+        assert_eq!(affine(cpu().msm(&hc, &s).unwrap()), want);
+        for c in [3u32, 8, 11] {
+            assert_eq!(affine(gpu().msm_with_options(&hg, &s, c, Combine::Host).unwrap()), want, "window {c}");
+        }
+        let s: Vec<Fr> = around.to_vec();
+        assert_eq!(affine(gpu().msm(&hg, &s).unwrap()), affine(naive_msm(&bases[..7], &s)), "boundary values alone");
+    }
+
+    #[test]
+    fn cuda_msm_window_count_follows_bit_length() {
+        use zkinfer_backend::engine::cuda::msm::num_windows;
+        assert_eq!(num_windows(0, 16), 0, "all-zero scalars need no window");
+        assert_eq!(num_windows(8, 16), 1, "int8 magnitudes (<= 128) fit one 16-bit window");
+        assert_eq!(num_windows(8, 8), 2, "128 needs a carry window at c = 8");
+        assert_eq!(num_windows(7, 8), 1);
+        assert_eq!(num_windows(253, 1), 254);
+        assert_eq!(num_windows(253, 16), 16);
+    }
+
     #[test]
     fn cuda_msm_every_window_width() {
         let bases = points(300, 3);

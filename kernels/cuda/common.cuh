@@ -1,6 +1,9 @@
 // Shared by every kernel file. The sources are concatenated into one NVRTC program (kernels/src/lib.rs gives the
-// order) and compile unchanged on the host through kernels/emu/emu.hpp, so: no #include, no inline PTX, no
-// intrinsics, only statically sized __shared__ arrays, and every kernel is extern "C" (unmangled names).
+// order) and compile unchanged on the host through kernels/emu/emu.hpp, so: no #include, only statically sized
+// __shared__ arrays, every kernel is extern "C" (unmangled names), inline PTX only under `#if defined(__CUDA_ARCH__)`
+// with a portable `#else`, and only the intrinsics emu.hpp emulates (__popc, __ffs, __clz, and the warp intrinsics
+// __activemask / __match_any_sync / __shfl_sync / __shfl_xor_sync, which the emulator answers as if every thread ran
+// alone in its warp — so warp-cooperative code must be correct for any split of a warp into groups).
 
 typedef unsigned int u32;
 typedef unsigned long long u64;

@@ -1,10 +1,13 @@
 // Pippenger MSM over BN254 G1.
 //
 // Pipeline (host orchestration in backend/src/engine/cuda/msm.rs):
-//   msm_digits         scalar -> canonical form (on the device) -> W signed c-bit digits; one (bucket, point) pair
-//                      per non-zero digit; bucket histogram with atomics
+//   msm_scalar_prep    scalar -> canonical form (on the device), replaced by r - s (its point negated) when
+//                      s > (r - 1) / 2; the longest bit length of the results (read back by the host, which sizes the
+//                      number of windows by it: int8-valued witnesses, arriving as r - |v|, need one window, not 254/c)
+//   msm_digits         W signed c-bit digits per prepared scalar; one (bucket, point) pair per non-zero digit; bucket
+//                      histogram with warp-aggregated atomics
 //   scan_block/add     exclusive scan of the histogram = start of every bucket in the sorted list
-//   msm_scatter        counting-sort scatter of the pairs into bucket order
+//   msm_scatter        counting-sort scatter of the pairs into bucket order (warp-aggregated atomics)
 //   msm_seg_counts +   bucket accumulation in levels: every thread adds at most L consecutive entries of one
 //   msm_accumulate_*   bucket (affine points first, XYZZ partial sums after), so a bucket holding many points (skewed
 //                      scalars) is still summed in parallel
@@ -14,10 +17,20 @@
 //   msm_window_combine Horner over the windows: sum_w 2^(c w) W_w (one thread; the engine normally does this on
 //                      the host, where the ~255 dependent doublings are faster)
 //
-// Digits: d in [-(2^(c-1) - 1), 2^(c-1)], bucket |d| - 1, 2^(c-1) buckets per window, W = ceil(255 / c) windows so
-// the carry of the top window is always absorbed (scalars < r < 2^254). Pair value = point index | sign << 31.
+// Digits: d in [-(2^(c-1) - 1), 2^(c-1)], bucket |d| - 1, 2^(c-1) buckets per window. A prepared scalar has at most
+// `bits` <= 253 bits, and W = ceil((bits + 1) / c) windows leave the top window below 2^(c-1), so its carry is always
+// absorbed. Pair value = point index | sign << 31, the sign being the digit's sign xor the scalar's negation.
+//
+// Block sizes: every kernel carries __launch_bounds__ with the block size msm.rs launches it with (MSM_BLOCK =
+// msm.rs BLOCK, MSM_BLOCK_ACC = msm.rs BLOCK_ACC); the accumulation and reduction kernels need ~250 registers per
+// thread, which 128 threads per block allow (32K of an SM's 64K registers). The warp-aggregated kernels need block
+// sizes that are multiples of 32 (all lanes of every warp present).
 
 #define MSM_NO_BUCKET 0xffffffffu
+#define MSM_BLOCK 256
+#define MSM_BLOCK_ACC 128
+// Bit 255 of a prepared scalar (bit 31 of limb 7): the scalar was negated (prepared scalars are < 2^253).
+#define MSM_NEG_FLAG 0x80000000u
 
 // c bits of a canonical scalar starting at bit `pos` (bits beyond 256 read as 0).
 __device__ __forceinline__ u32 scalar_bits(const Fr& s, u32 pos, u32 c) {
@@ -28,11 +41,81 @@ __device__ __forceinline__ u32 scalar_bits(const Fr& s, u32 pos, u32 c) {
     return (u32)(w >> sh) & ((1u << c) - 1);
 }
 
-extern "C" __global__ void msm_digits(const Fr* scalars, u32 n, u32 c, u32 windows, u32* keys, u32* vals,
-                                      u32* counts) {
+// Whether the canonical s exceeds (r - 1) / 2 = r >> 1 (r is odd).
+__device__ __forceinline__ bool fr_canon_gt_half(const Fr& s) {
+#pragma unroll
+    for (int i = 7; i >= 0; i--) {
+        u32 h = (FrP::mod(i) >> 1) | (i < 7 ? FrP::mod(i + 1) << 31 : 0u);
+        if (s.l[i] != h) return s.l[i] > h;
+    }
+    return false;
+}
+
+// Bit length of a canonical scalar (0 for 0).
+__device__ __forceinline__ u32 fr_canon_bits(const Fr& s) {
+    for (int i = 7; i >= 0; i--)
+        if (s.l[i] != 0) return 32u * (u32)i + 32u - (u32)__clz((int)s.l[i]);
+    return 0;
+}
+
+// prep[i] = canonical s_i, or r - s_i with MSM_NEG_FLAG when s_i > (r - 1) / 2; *max_bits = max over i of the bit
+// length (without the flag). *max_bits starts at 0. Warp max-reduction, then one atomicMax per warp (per thread on
+// the emulator, where the shuffles return the own value).
+extern "C" __global__ __launch_bounds__(MSM_BLOCK) void msm_scalar_prep(const Fr* scalars, u32 n, Fr* prep,
+                                                                       u32* max_bits) {
     u32 i = global_id();
-    if (i >= n) return;
-    Fr s = f_from_mont(scalars[i]);
+    u32 bits = 0;
+    if (i < n) {
+        Fr s = f_from_mont(scalars[i]);
+        bool neg = fr_canon_gt_half(s);
+        if (neg) {
+            Fr d;
+            u64 borrow = 0;
+#pragma unroll
+            for (int j = 0; j < 8; j++) {
+                u64 t = (u64)FrP::mod(j) - s.l[j] - borrow;
+                d.l[j] = (u32)t;
+                borrow = (t >> 32) & 1;
+            }
+            s = d;  // r - s < (r - 1) / 2 < 2^253
+        }
+        bits = fr_canon_bits(s);
+        if (neg) s.l[7] |= MSM_NEG_FLAG;
+        prep[i] = s;
+    }
+    // No thread has returned: all 32 lanes take part (the block size is a multiple of 32).
+#pragma unroll
+    for (u32 off = 16; off != 0; off >>= 1) {
+        u32 other = __shfl_xor_sync(0xffffffffu, bits, off);
+        if (other > bits) bits = other;
+    }
+    u32 leader = (u32)__ffs((int)__activemask()) - 1;  // lane 0 of a full warp; the thread itself on the emulator
+    if (lane_id() == leader && bits != 0) atomicMax(max_bits, bits);
+}
+
+// Warp-aggregated atomicAdd(&ctr[key], 1) for every lane with key != MSM_NO_BUCKET, returning the lane's old value
+// plus its rank among the lanes of its warp with the same key (so every lane gets a distinct slot, as with one
+// atomic per lane). All 32 lanes must call it together.
+__device__ __forceinline__ u32 warp_aggregated_inc(u32* ctr, u32 key) {
+    u32 lane = lane_id();
+    u32 peers = __match_any_sync(0xffffffffu, key);  // lanes with the same key (the own lane on the emulator)
+    u32 leader = (u32)__ffs((int)peers) - 1;
+    u32 rank = (u32)__popc(peers & ((1u << lane) - 1u));
+    u32 base = 0;
+    if (lane == leader && key != MSM_NO_BUCKET) base = atomicAdd(&ctr[key], (u32)__popc(peers));
+    base = __shfl_sync(0xffffffffu, base, (int)leader);
+    return base + rank;
+}
+
+// Digits of the prepared scalars (msm_scalar_prep). Threads past n take part with no bucket so that whole warps
+// run the aggregated histogram.
+extern "C" __global__ __launch_bounds__(MSM_BLOCK) void msm_digits(const Fr* prep, u32 n, u32 c, u32 windows, u32* keys,
+                                                                  u32* vals, u32* counts) {
+    u32 i = global_id();
+    bool live = i < n;
+    Fr s = live ? prep[i] : f_zero<FrP>();
+    u32 neg = s.l[7] >> 31;
+    s.l[7] &= ~MSM_NEG_FLAG;
     u32 nb = 1u << (c - 1);
     u32 carry = 0;
     for (u32 w = 0; w < windows; w++) {
@@ -49,26 +132,27 @@ extern "C" __global__ void msm_digits(const Fr* scalars, u32 n, u32 c, u32 windo
             carry = 0;
             if (bits != 0) key = w * nb + bits - 1;
         }
-        u64 e = (u64)w * n + i;
-        keys[e] = key;
-        vals[e] = i | (sign << 31);
-        if (key != MSM_NO_BUCKET) atomicAdd(&counts[key], 1u);
+        if (live) {
+            u64 e = (u64)w * n + i;
+            keys[e] = key;
+            vals[e] = i | ((sign ^ neg) << 31);
+        }
+        warp_aggregated_inc(counts, key);
     }
 }
 
 // Scatter every pair to offsets[bucket] + (its rank among the bucket's pairs; `fill` starts at zero).
-extern "C" __global__ void msm_scatter(const u32* keys, const u32* vals, u32 entries, const u32* offsets, u32* fill,
-                                       u32* sorted) {
+// Threads past `entries` take part with no bucket (whole warps run the aggregated atomics).
+extern "C" __global__ __launch_bounds__(MSM_BLOCK) void msm_scatter(const u32* keys, const u32* vals, u32 entries,
+                                                                   const u32* offsets, u32* fill, u32* sorted) {
     u32 e = global_id();
-    if (e >= entries) return;
-    u32 k = keys[e];
-    if (k == MSM_NO_BUCKET) return;
-    u32 pos = offsets[k] + atomicAdd(&fill[k], 1u);
-    sorted[pos] = vals[e];
+    u32 k = e < entries ? keys[e] : MSM_NO_BUCKET;
+    u32 slot = warp_aggregated_inc(fill, k);
+    if (k != MSM_NO_BUCKET) sorted[offsets[k] + slot] = vals[e];
 }
 
 // cnt_out[b] = ceil(cnt_in[b] / L): the number of threads (segments) bucket b needs at the next level.
-extern "C" __global__ void msm_seg_counts(const u32* cnt_in, u32* cnt_out, u32 buckets, u32 seg) {
+extern "C" __global__ __launch_bounds__(MSM_BLOCK) void msm_seg_counts(const u32* cnt_in, u32* cnt_out, u32 buckets, u32 seg) {
     u32 b = global_id();
     if (b < buckets) cnt_out[b] = (cnt_in[b] + seg - 1) / seg;
 }
@@ -99,7 +183,7 @@ __device__ __forceinline__ bool msm_segment(const u32* cnt_in, const u32* off_in
 }
 
 // First level: segment s of bucket b sums affine points sorted[off_in[b] + k L ...] (k = s - off_out[b]).
-extern "C" __global__ void msm_accumulate_points(const G1A* bases, const u32* sorted, const u32* cnt_in,
+extern "C" __global__ __launch_bounds__(MSM_BLOCK_ACC) void msm_accumulate_points(const G1A* bases, const u32* sorted, const u32* cnt_in,
                                                  const u32* off_in, const u32* cnt_out, const u32* off_out,
                                                  u32 buckets, u32 seg, G1X* out) {
     u32 s = global_id(), start, end;
@@ -115,7 +199,7 @@ extern "C" __global__ void msm_accumulate_points(const G1A* bases, const u32* so
 }
 
 // Later levels: the same over XYZZ partial sums.
-extern "C" __global__ void msm_accumulate_partials(const G1X* in, const u32* cnt_in, const u32* off_in,
+extern "C" __global__ __launch_bounds__(MSM_BLOCK_ACC) void msm_accumulate_partials(const G1X* in, const u32* cnt_in, const u32* off_in,
                                                    const u32* cnt_out, const u32* off_out, u32 buckets, u32 seg,
                                                    G1X* out) {
     u32 s = global_id(), start, end;
@@ -126,7 +210,7 @@ extern "C" __global__ void msm_accumulate_partials(const G1X* in, const u32* cnt
 }
 
 // buckets[b] = the single partial of bucket b (cnt[b] is 0 or 1 after the last level).
-extern "C" __global__ void msm_bucket_gather(const G1X* partials, const u32* cnt, const u32* off, u32 buckets,
+extern "C" __global__ __launch_bounds__(MSM_BLOCK) void msm_bucket_gather(const G1X* partials, const u32* cnt, const u32* off, u32 buckets,
                                              G1X* out) {
     u32 b = global_id();
     if (b >= buckets) return;
@@ -135,7 +219,7 @@ extern "C" __global__ void msm_bucket_gather(const G1X* partials, const u32* cnt
 
 // Thread (w, k) covers buckets [k m, k m + m) of window w: running sums give sum (j - k m + 1) B_j and
 // A = sum B_j; adding (k m) A makes it the chunk's share of sum_j (j + 1) B_j.
-extern "C" __global__ void msm_bucket_reduce(const G1X* buckets, u32 windows, u32 nb, u32 chunks, u32 m, G1X* out) {
+extern "C" __global__ __launch_bounds__(MSM_BLOCK_ACC) void msm_bucket_reduce(const G1X* buckets, u32 windows, u32 nb, u32 chunks, u32 m, G1X* out) {
     u32 g = global_id();
     if (g >= windows * chunks) return;
     u32 w = g / chunks, k = g % chunks;
@@ -150,7 +234,7 @@ extern "C" __global__ void msm_bucket_reduce(const G1X* buckets, u32 windows, u3
 }
 
 // out[g * len_out + k] = sum of in[g * len + k L ...] (at most L terms) for `groups` groups of `len` partials.
-extern "C" __global__ void msm_reduce_groups(const G1X* in, u32 groups, u32 len, u32 seg, G1X* out) {
+extern "C" __global__ __launch_bounds__(MSM_BLOCK_ACC) void msm_reduce_groups(const G1X* in, u32 groups, u32 len, u32 seg, G1X* out) {
     u32 len_out = (len + seg - 1) / seg;
     u32 t = global_id();
     if (t >= groups * len_out) return;
@@ -164,7 +248,7 @@ extern "C" __global__ void msm_reduce_groups(const G1X* in, u32 groups, u32 len,
 }
 
 // One thread: Horner over the window sums.
-extern "C" __global__ void msm_window_combine(const G1X* win, u32 windows, u32 c, G1X* out) {
+extern "C" __global__ __launch_bounds__(1) void msm_window_combine(const G1X* win, u32 windows, u32 c, G1X* out) {
     if (global_id() != 0) return;
     G1X acc = win[windows - 1];
     for (int w = (int)windows - 2; w >= 0; w--) {

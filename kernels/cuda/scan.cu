@@ -3,9 +3,11 @@
 
 #define SCAN_THREADS 512
 #define SCAN_TILE (2 * SCAN_THREADS)
+// scan_add's block size (backend/src/engine/cuda/msm.rs BLOCK).
+#define SCAN_ADD_BLOCK 256
 
 // Launch with blockDim = SCAN_THREADS. `sums` may be null when a single block covers n.
-extern "C" __global__ void scan_block(u32* data, u32* sums, u32 n) {
+extern "C" __global__ __launch_bounds__(SCAN_THREADS) void scan_block(u32* data, u32* sums, u32 n) {
     __shared__ u32 buf[2][SCAN_THREADS];
     u32 t = threadIdx.x;
     u32 i0 = blockIdx.x * SCAN_TILE + 2 * t;
@@ -31,7 +33,7 @@ extern "C" __global__ void scan_block(u32* data, u32* sums, u32 n) {
 }
 
 // data[i] += sums[i / SCAN_TILE] (the scanned block totals).
-extern "C" __global__ void scan_add(u32* data, const u32* sums, u32 n) {
+extern "C" __global__ __launch_bounds__(SCAN_ADD_BLOCK) void scan_add(u32* data, const u32* sums, u32 n) {
     u32 i = global_id();
     if (i < n) data[i] += sums[i / SCAN_TILE];
 }

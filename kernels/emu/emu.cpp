@@ -48,6 +48,7 @@ std::unordered_map<std::string, Kernel>& registry() {
 #define EMU_KERNEL_SYNC(name) m.emplace(#name, make_kernel(name, true));
         EMU_KERNEL_SYNC(scan_block)
         EMU_KERNEL(scan_add)
+        EMU_KERNEL(msm_scalar_prep)
         EMU_KERNEL(msm_digits)
         EMU_KERNEL(msm_scatter)
         EMU_KERNEL(msm_seg_counts)

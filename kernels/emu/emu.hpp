@@ -56,3 +56,21 @@ inline unsigned __umulhi(unsigned a, unsigned b) { return (unsigned)(((unsigned 
 inline unsigned long long __umul64hi(unsigned long long a, unsigned long long b) {
     return (unsigned long long)(((unsigned __int128)a * b) >> 64);
 }
+
+// Bit intrinsics.
+inline int __popc(unsigned x) { return __builtin_popcount(x); }
+inline int __ffs(int x) { return __builtin_ffs(x); }
+inline int __clz(int x) { return x == 0 ? 32 : __builtin_clz((unsigned)x); }
+
+// Warp intrinsics. Threads of a block run one after another (or as unsynchronised real threads), never in lockstep,
+// so the emulator answers as if every thread ran alone in its warp: the active mask and every match are the
+// caller's own lane, and a shuffle returns the caller's own value. Kernels use them only in ways that are correct
+// for any split of a warp into groups (warp-aggregated atomics: each group's leader adds the group's count), so this
+// gives the same results as a real warp, with one atomic per thread.
+inline unsigned emu_lane_bit() { return 1u << (threadIdx.x & 31u); }
+inline unsigned __activemask() { return emu_lane_bit(); }
+inline unsigned __match_any_sync(unsigned, unsigned) { return emu_lane_bit(); }
+inline unsigned __match_any_sync(unsigned, unsigned long long) { return emu_lane_bit(); }
+inline unsigned __ballot_sync(unsigned, int pred) { return pred ? emu_lane_bit() : 0u; }
+template <class T> inline T __shfl_sync(unsigned, T v, int, int = 32) { return v; }
+template <class T> inline T __shfl_xor_sync(unsigned, T v, int, int = 32) { return v; }

@@ -1,6 +1,8 @@
-//! MSM launch sequence (kernels/cuda/msm.cu): signed-digit decomposition on the device, counting sort of
-//! (bucket, point) pairs, bucket accumulation in levels of at most `SEG` terms per thread, chunked bucket reduction,
-//! window combination. One XYZZ point comes back and is normalised on the host.
+//! MSM launch sequence (kernels/cuda/msm.cu): scalar preparation on the device (canonical form, s > (r - 1) / 2
+//! replaced by r - s with its point negated, the longest bit length read back to size the number of windows),
+//! signed-digit decomposition, counting sort of (bucket, point) pairs, bucket accumulation in levels of at most
+//! `SEG` terms per thread, chunked bucket reduction, window combination. One XYZZ point comes back and is
+//! normalised on the host.
 
 use std::sync::Arc;
 
@@ -18,8 +20,13 @@ const SEG: u32 = 32;
 const MAX_CHUNKS: u32 = 1024;
 /// Bytes of an XYZZ point (4 Fq).
 const XYZZ: usize = 128;
+/// Block sizes; each MSM kernel's __launch_bounds__ in msm.cu is the one it is launched with here (MSM_BLOCK,
+/// MSM_BLOCK_ACC; scan.cu SCAN_ADD_BLOCK). BLOCK must stay a multiple of 32: the digit and scatter kernels
+/// aggregate their atomics over whole warps.
 const BLOCK: u32 = 256;
 const BLOCK_ACC: u32 = 128;
+/// Device buffers of Fr / Fq / points must be 16-byte aligned (the kernels' field type is __align__(16)).
+const ALIGN: u64 = 16;
 
 /// Bases resident on the device (halo2curves G1Affine bytes).
 pub struct DevBases {
@@ -32,6 +39,12 @@ pub struct DevBases {
 pub fn window_for(n: usize) -> u32 {
     let log = usize::BITS - n.max(1).leading_zeros() - 1;
     log.saturating_sub(4).clamp(4, 16)
+}
+
+/// Windows of width `c` for prepared scalars of at most `bits` bits: the top window must stay below 2^(c-1) so that
+/// its signed digit has no carry out (the same count as the CPU engine's `num_windows`). 0 for `bits` = 0.
+pub fn num_windows(bits: u32, c: u32) -> u32 {
+    if bits == 0 { 0 } else { (bits + 1).div_ceil(c) }
 }
 
 /// In-place exclusive scan of `n` u32 at `data` (scan_block per 1024, block totals scanned recursively).
@@ -65,14 +78,37 @@ pub fn msm(dev: &Arc<dyn Device>, bases: &DevBases, scalars: u64, n: usize, c: u
     if !(1..=20).contains(&c) {
         return Err(format!("window width {c} outside 1..=20"));
     }
-    let windows = 255u32.div_ceil(c);
+    if scalars % ALIGN != 0 {
+        return Err(format!("scalar buffer at {scalars:#x} is not {ALIGN}-byte aligned"));
+    }
+    if bases.buf.ptr() % ALIGN != 0 {
+        return Err(format!("base buffer at {:#x} is not {ALIGN}-byte aligned", bases.buf.ptr()));
+    }
+    let n32 = u32::try_from(n).map_err(|_| format!("{n} scalars exceed the u32 index range"))?;
+
+    // Prepared scalars (canonical, the shorter of s and r - s) and their longest bit length, which sizes the
+    // windows: int8-valued witnesses (r - |v| for negatives) need ceil(9 / c) windows instead of ceil(255 / c), and
+    // their upper windows no longer pile every point into one bucket.
+    let prep = DevBuf::new(dev, n * 32)?;
+    let max_bits = DevBuf::zeroed(dev, 4)?;
+    dev.launch("msm_scalar_prep", blocks_for(n, BLOCK), BLOCK, kargs![scalars, n32, prep.ptr(), max_bits.ptr()])?;
+    let mut word = [0u8; 4];
+    max_bits.read(&mut word)?;
+    let bits = u32::from_le_bytes(word);
+    if bits > 253 {
+        return Err(format!("device reported a prepared scalar of {bits} bits (at most 253 expected)"));
+    }
+    let windows = num_windows(bits, c);
+    if windows == 0 {
+        return Ok(G1::identity()); // every scalar is zero
+    }
     let nb = 1u32 << (c - 1);
     let buckets = windows * nb;
     let entries = (windows as u64) * (n as u64);
     if entries >= (1u64 << 31) {
         return Err(format!("{n} scalars with {windows} windows exceed the 2^31 pair limit"));
     }
-    let (n32, entries32) = (n as u32, entries as u32);
+    let entries32 = entries as u32;
 
     // Digits, pairs and the bucket histogram.
     let keys = DevBuf::new(dev, entries as usize * 4)?;
@@ -82,8 +118,9 @@ pub fn msm(dev: &Arc<dyn Device>, bases: &DevBases, scalars: u64, n: usize, c: u
         "msm_digits",
         blocks_for(n, BLOCK),
         BLOCK,
-        kargs![scalars, n32, c, windows, keys.ptr(), vals.ptr(), counts.ptr()],
+        kargs![prep.ptr(), n32, c, windows, keys.ptr(), vals.ptr(), counts.ptr()],
     )?;
+    drop(prep);
 
     // Counting sort: bucket starts, then scatter.
     let offsets = DevBuf::copy_of(dev, counts.ptr(), buckets as usize * 4)?;
