@@ -2,7 +2,7 @@
 //
 // Layout: 8 little-endian u32 limbs = the bytes of halo2curves' [u64; 4] little-endian limbs, so buffers of
 // halo2curves Fq / Fr are used on the device as they are. R = 2^256 for both limb widths, hence the same
-// Montgomery form. Products use u64 intermediates (portable: no PTX, no intrinsics).
+// Montgomery form. Products: inline-PTX carry chains on the GPU, u64 intermediates on the host (see f_mul).
 
 // Moduli, R mod p and -p^-1 mod 2^32. Limb i of a constant is read through a switch so that, once the limb loops
 // are unrolled, every constant folds into an immediate.
@@ -126,7 +126,75 @@ template <class P> __device__ __forceinline__ Field<P> f_neg(const Field<P>& a) 
 
 template <class P> __device__ __forceinline__ Field<P> f_dbl(const Field<P>& a) { return f_add(a, a); }
 
-// Montgomery product a * b * 2^-256 mod p (CIOS). t[8], t[9] hold the carries beyond the 8 limbs.
+// Montgomery product a * b * 2^-256 mod p (CIOS: per limb b_i, t += a b_i, then t += m p with m = t_0 (-p^-1)
+// mod 2^32, which zeroes t_0, then t >>= 32). t[8], t[9] hold the carries beyond the 8 limbs; t < 2p after every
+// round, so the final t fits 8 limbs and one conditional subtraction reduces it.
+//
+// Two implementations of the same algorithm:
+//   - on the GPU (__CUDA_ARCH__): inline PTX carry chains (mad.lo.cc / madc.lo.cc / madc.hi.cc / addc), the hardware
+//     carry flag instead of 64-bit intermediates. NOT YET EXECUTED on a GPU: it is compiled by NVRTC (sm_75, sm_90;
+//     ci/check-kernels) but no GPU has run it yet, so the first GPU run must check it (the field-arithmetic test
+//     kernels test_fq_ops / test_fr_ops against halo2curves, backend/tests/cuda_gpu.rs).
+//   - everywhere else (the host emulator): the portable u64 version below, tested bit for bit by
+//     backend/tests/cuda_emulated.rs.
+#if defined(__CUDA_ARCH__)
+// t[0..10] += x[0..8] * y, exactly (the caller guarantees the sum stays below 2^320). Each carry chain is one asm
+// statement: the carry flag does not survive between asm statements. Chain 1 adds the low halves lo(x_j y) at limb
+// j, chain 2 the high halves hi(x_j y) at limb j + 1; each ends by propagating its carry into t[8..9].
+__device__ __forceinline__ void mac_row(u32 (&t)[10], const u32 (&x)[8], u32 y) {
+    asm("{\n\t"
+        "mad.lo.cc.u32 %0, %10, %18, %0;\n\t"
+        "madc.lo.cc.u32 %1, %11, %18, %1;\n\t"
+        "madc.lo.cc.u32 %2, %12, %18, %2;\n\t"
+        "madc.lo.cc.u32 %3, %13, %18, %3;\n\t"
+        "madc.lo.cc.u32 %4, %14, %18, %4;\n\t"
+        "madc.lo.cc.u32 %5, %15, %18, %5;\n\t"
+        "madc.lo.cc.u32 %6, %16, %18, %6;\n\t"
+        "madc.lo.cc.u32 %7, %17, %18, %7;\n\t"
+        "addc.cc.u32 %8, %8, 0;\n\t"
+        "addc.u32 %9, %9, 0;"
+        "\n\t}"
+        : "+r"(t[0]), "+r"(t[1]), "+r"(t[2]), "+r"(t[3]), "+r"(t[4]), "+r"(t[5]), "+r"(t[6]), "+r"(t[7]),
+          "+r"(t[8]), "+r"(t[9])
+        : "r"(x[0]), "r"(x[1]), "r"(x[2]), "r"(x[3]), "r"(x[4]), "r"(x[5]), "r"(x[6]), "r"(x[7]), "r"(y));
+    asm("{\n\t"
+        "mad.hi.cc.u32 %1, %10, %18, %1;\n\t"
+        "madc.hi.cc.u32 %2, %11, %18, %2;\n\t"
+        "madc.hi.cc.u32 %3, %12, %18, %3;\n\t"
+        "madc.hi.cc.u32 %4, %13, %18, %4;\n\t"
+        "madc.hi.cc.u32 %5, %14, %18, %5;\n\t"
+        "madc.hi.cc.u32 %6, %15, %18, %6;\n\t"
+        "madc.hi.cc.u32 %7, %16, %18, %7;\n\t"
+        "madc.hi.cc.u32 %8, %17, %18, %8;\n\t"
+        "addc.u32 %9, %9, 0;"
+        "\n\t}"
+        : "+r"(t[0]), "+r"(t[1]), "+r"(t[2]), "+r"(t[3]), "+r"(t[4]), "+r"(t[5]), "+r"(t[6]), "+r"(t[7]),
+          "+r"(t[8]), "+r"(t[9])
+        : "r"(x[0]), "r"(x[1]), "r"(x[2]), "r"(x[3]), "r"(x[4]), "r"(x[5]), "r"(x[6]), "r"(x[7]), "r"(y));
+}
+
+template <class P> __device__ __forceinline__ Field<P> f_mul(const Field<P>& a, const Field<P>& b) {
+    u32 t[10], p[8];
+#pragma unroll
+    for (int i = 0; i < 10; i++) t[i] = 0;
+#pragma unroll
+    for (int i = 0; i < 8; i++) p[i] = P::mod(i);
+#pragma unroll
+    for (int i = 0; i < 8; i++) {
+        mac_row(t, a.l, b.l[i]);  // t += a b_i
+        u32 m = t[0] * P::INV;
+        mac_row(t, p, m);  // t += m p: t[0] becomes 0
+#pragma unroll
+        for (int j = 0; j < 9; j++) t[j] = t[j + 1];  // t >>= 32
+        t[9] = 0;
+    }
+    Field<P> r;
+#pragma unroll
+    for (int i = 0; i < 8; i++) r.l[i] = t[i];
+    return f_reduce_once(r);
+}
+#else
+// Portable CIOS with u64 intermediates (the host emulator).
 template <class P> __device__ __forceinline__ Field<P> f_mul(const Field<P>& a, const Field<P>& b) {
     u32 t[10];
 #pragma unroll
@@ -160,6 +228,7 @@ template <class P> __device__ __forceinline__ Field<P> f_mul(const Field<P>& a, 
     for (int i = 0; i < 8; i++) r.l[i] = t[i];
     return f_reduce_once(r);
 }
+#endif
 
 template <class P> __device__ __forceinline__ Field<P> f_sqr(const Field<P>& a) { return f_mul(a, a); }
 
