@@ -193,6 +193,23 @@ mod failing_engine {
         fn upload(&self, v: &[Fr]) -> Result<ScalarBuffer> {
             self.0.upload(v)
         }
+        fn write(&self, b: &mut ScalarBuffer, v: &[Fr]) -> Result<()> {
+            self.0.write(b, v)
+        }
+        fn copy_from(&self, d: &mut ScalarBuffer, s: &ScalarBuffer) -> Result<()> {
+            self.0.copy_from(d, s)
+        }
+        fn evaluate_rows_buffers(
+            &self,
+            p: &RowProgram,
+            c: &[Option<&ScalarBuffer>],
+            g: Fr,
+            w: Fr,
+            y: Fr,
+            o: &mut ScalarBuffer,
+        ) -> Result<()> {
+            self.0.evaluate_rows_buffers(p, c, g, w, y, o)
+        }
         fn download(&self, b: &ScalarBuffer, o: &mut [Fr]) -> Result<()> {
             self.0.download(b, o)
         }

@@ -89,6 +89,20 @@ pub fn program_source() -> String {
     s
 }
 
+/// The field arithmetic alone (`common.cuh`, `field.cuh`), which kernels generated at run time (the CUDA engine's
+/// row programs, `backend/src/engine/cuda/row_kernel.rs`) are compiled after: NVRTC and the emulator prepend it.
+pub fn field_prelude() -> String {
+    let mut s = String::new();
+    for (name, text) in SOURCES.iter().filter(|(n, _)| matches!(*n, "common.cuh" | "field.cuh")) {
+        s.push_str(&format!("#line 1 \"{name}\"\n"));
+        s.push_str(text);
+        if !text.ends_with('\n') {
+            s.push('\n');
+        }
+    }
+    s
+}
+
 /// The single translation unit g++ compiles into the emulator library. `ZK_TEST_KERNELS` tells the emulator's
 /// registry to list the test kernels too.
 pub fn emulator_source() -> String {

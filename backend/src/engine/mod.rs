@@ -269,6 +269,10 @@ pub trait Engine: Send + Sync + fmt::Debug {
     fn alloc(&self, len: usize) -> Result<ScalarBuffer>;
     /// A buffer holding a copy of `values`.
     fn upload(&self, values: &[Fr]) -> Result<ScalarBuffer>;
+    /// Overwrites a buffer with `values` (same length), reusing its memory.
+    fn write(&self, buf: &mut ScalarBuffer, values: &[Fr]) -> Result<()>;
+    /// `dst = src` (same length), within the engine (device to device on a GPU).
+    fn copy_from(&self, dst: &mut ScalarBuffer, src: &ScalarBuffer) -> Result<()>;
     /// Copies a buffer out; `out.len()` must equal the buffer's length.
     fn download(&self, buf: &ScalarBuffer, out: &mut [Fr]) -> Result<()>;
     /// `a[i] *= b[i]`.
@@ -297,6 +301,23 @@ pub trait Engine: Send + Sync + fmt::Debug {
         out: &mut [Fr],
     ) -> Result<()>;
 
+    /// [`Engine::evaluate_rows`] over resident buffers: `columns[c]` is None for a column the program does not read.
+    fn evaluate_rows_buffers(
+        &self,
+        program: &program::RowProgram,
+        columns: &[Option<&ScalarBuffer>],
+        coset: Fr,
+        omega: Fr,
+        y: Fr,
+        out: &mut ScalarBuffer,
+    ) -> Result<()>;
+
+    /// Device memory free for this engine's buffers now, bytes (None for engines working in host memory), so that
+    /// a phase can plan what stays resident.
+    fn device_memory_free(&self) -> Option<u64> {
+        None
+    }
+
     /// The most device memory this engine has held at once since it was made or since
     /// [`Engine::reset_device_memory_peak`], bytes (None for engines working in host memory).
     fn device_memory_peak(&self) -> Option<u64> {
@@ -312,25 +333,36 @@ pub trait Engine: Send + Sync + fmt::Debug {
     }
 }
 
-/// Checks the shape of an `evaluate_rows` call.
+/// Checks the shape of an `evaluate_rows` call: every column the program reads has `out`'s length (one it does
+/// not read may be empty).
 pub fn check_program_inputs(program: &program::RowProgram, columns: &[&[Fr]], out: &[Fr]) -> Result<()> {
-    const OP: &str = "evaluate_rows";
+    let lens: Vec<Option<usize>> = columns.iter().map(|c| Some(c.len()).filter(|&l| l > 0)).collect();
+    check_program_shape(program, &lens, out.len(), "evaluate_rows")
+}
+
+/// As [`check_program_inputs`], from the columns' lengths (None: not given).
+pub fn check_program_shape(program: &program::RowProgram, columns: &[Option<usize>], n: usize, op: &'static str) -> Result<()> {
     if columns.len() != program.num_columns {
         return Err(EngineError::LengthMismatch {
-            op: OP,
+            op,
             what: "column list",
             got: columns.len(),
             expected: program.num_columns,
         });
     }
-    for c in columns {
-        if c.len() != out.len() {
-            return Err(EngineError::LengthMismatch {
-                op: OP,
-                what: "column",
-                got: c.len(),
-                expected: out.len(),
-            });
+    let mut read = vec![false; program.num_columns];
+    for o in &program.ops {
+        if let program::Op::Column { column, .. } = o {
+            read[*column as usize] = true;
+        }
+    }
+    for (c, len) in columns.iter().enumerate() {
+        if !read[c] && len.is_none() {
+            continue;
+        }
+        let got = len.unwrap_or(0);
+        if got != n {
+            return Err(EngineError::LengthMismatch { op, what: "column", got, expected: n });
         }
     }
     Ok(())

@@ -176,10 +176,10 @@ pub fn multiplications(p: &RowProgram) -> usize {
 /// Reference interpreter, one row at a time, used by the CPU engine. `scratch` holds one value per instruction.
 #[inline]
 pub fn eval_row(program: &RowProgram, columns: &[&[Fr]], row: usize, x: Fr, y: Fr, scratch: &mut [Fr]) -> Fr {
-    let n = columns.first().map_or(1, |c| c.len()) as i64;
     for (i, op) in program.ops.iter().enumerate() {
         let v = match *op {
             Op::Column { column, rotation } => {
+                let n = columns[column as usize].len() as i64;
                 let idx = (row as i64 + rotation as i64).rem_euclid(n) as usize;
                 columns[column as usize][idx]
             }

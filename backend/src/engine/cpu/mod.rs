@@ -177,6 +177,45 @@ impl Engine for CpuEngine {
         Ok(ScalarBuffer::new(self.id, values.len(), Box::new(values.to_vec())))
     }
 
+    fn write(&self, buf: &mut ScalarBuffer, values: &[Fr]) -> Result<()> {
+        const OP: &str = "write";
+        let v = self.vec_mut(buf, OP)?;
+        if v.len() != values.len() {
+            return Err(EngineError::LengthMismatch { op: OP, what: "values", got: values.len(), expected: v.len() });
+        }
+        v.par_chunks_mut(1 << 14).zip(values.par_chunks(1 << 14)).for_each(|(d, s)| d.copy_from_slice(s));
+        Ok(())
+    }
+
+    fn copy_from(&self, dst: &mut ScalarBuffer, src: &ScalarBuffer) -> Result<()> {
+        const OP: &str = "copy_from";
+        let s = self.vec(src, OP)?;
+        let d = self.vec_mut(dst, OP)?;
+        if d.len() != s.len() {
+            return Err(EngineError::LengthMismatch { op: OP, what: "source", got: s.len(), expected: d.len() });
+        }
+        d.par_chunks_mut(1 << 14).zip(s.par_chunks(1 << 14)).for_each(|(d, s)| d.copy_from_slice(s));
+        Ok(())
+    }
+
+    fn evaluate_rows_buffers(
+        &self,
+        program: &RowProgram,
+        columns: &[Option<&ScalarBuffer>],
+        coset: Fr,
+        omega: Fr,
+        y: Fr,
+        out: &mut ScalarBuffer,
+    ) -> Result<()> {
+        const OP: &str = "evaluate_rows_buffers";
+        let cols: Vec<&[Fr]> = columns
+            .iter()
+            .map(|c| c.map_or(Ok(&[][..]), |b| self.vec(b, OP).map(Vec::as_slice)))
+            .collect::<Result<_>>()?;
+        let out = self.vec_mut(out, OP)?;
+        self.evaluate_rows(program, &cols, coset, omega, y, out)
+    }
+
     fn download(&self, buf: &ScalarBuffer, out: &mut [Fr]) -> Result<()> {
         const OP: &str = "download";
         let v = self.vec(buf, OP)?;

@@ -43,11 +43,21 @@ pub fn nvrtc_version() -> DevResult<(i32, i32)> {
 
 /// Compiles the whole kernel program for `arch`; an error carries NVRTC's log.
 pub fn compile(arch: &str) -> DevResult<Compiled> {
+    compile_source(&zkinfer_kernels::program_source(), c"zkinfer_kernels.cu", arch)
+}
+
+/// A generated kernel's whole NVRTC program: the field prelude, then the kernel.
+pub fn generated_program(source: &str) -> String {
+    format!("{}\n#line 1 \"generated.cu\"\n{source}", zkinfer_kernels::field_prelude())
+}
+
+/// Compiles one NVRTC program text for `arch`; an error carries NVRTC's log.
+pub fn compile_source(source: &str, name: &std::ffi::CStr, arch: &str) -> DevResult<Compiled> {
     if !nvrtc_present() {
         return Err("NVRTC (libnvrtc.so) not found: install CUDA's NVRTC or add its lib folder to LD_LIBRARY_PATH".into());
     }
-    let src = CString::new(zkinfer_kernels::program_source()).map_err(|e| e.to_string())?;
-    let prog = result::create_program(&src, Some(c"zkinfer_kernels.cu")).map_err(|e| format!("nvrtcCreateProgram: {e}"))?;
+    let src = CString::new(source).map_err(|e| e.to_string())?;
+    let prog = result::create_program(&src, Some(name)).map_err(|e| format!("nvrtcCreateProgram: {e}"))?;
     let opts = options(arch);
     // SAFETY: `prog` is a live program until destroy_program below.
     let compiled = unsafe { result::compile_program(prog, &opts) };
@@ -94,9 +104,14 @@ fn cache_dir() -> Option<PathBuf> {
 /// The cubin for `arch`, from the disk cache or compiled (and then cached; a cache that cannot be written is
 /// only logged).
 pub fn cubin_cached(arch: &str) -> DevResult<Vec<u8>> {
+    cubin_cached_source(&zkinfer_kernels::program_source(), c"zkinfer_kernels.cu", arch)
+}
+
+/// The cubin of any program text for `arch`, from the disk cache or compiled (as [`cubin_cached`]).
+pub fn cubin_cached_source(source: &str, name: &std::ffi::CStr, arch: &str) -> DevResult<Vec<u8>> {
     let (major, minor) = nvrtc_version()?;
     let mut h = Sha256::new();
-    h.update(zkinfer_kernels::program_source().as_bytes());
+    h.update(source.as_bytes());
     for o in options(arch) {
         h.update(o.as_bytes());
         h.update([0]);
@@ -111,7 +126,7 @@ pub fn cubin_cached(arch: &str) -> DevResult<Vec<u8>> {
             }
         }
     }
-    let compiled = compile(arch)?;
+    let compiled = compile_source(source, name, arch)?;
     if !compiled.log.is_empty() {
         tracing::debug!("NVRTC log for {arch}:\n{}", compiled.log);
     }

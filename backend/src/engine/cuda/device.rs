@@ -38,6 +38,14 @@ pub trait Device: Send + Sync {
     /// Launches `kernel` on a 1-D grid; `args[i]` holds the bytes of the kernel's i-th parameter.
     fn launch(&self, kernel: &'static str, grid: u32, block: u32, args: &[&[u8]]) -> DevResult<()>;
     fn synchronize(&self) -> DevResult<()>;
+    /// Compiles a kernel generated at run time (`source` defines `extern "C" __global__ void <kernel>(..)` after
+    /// `zkinfer_kernels::field_prelude`, and does not synchronise threads) and returns a handle for
+    /// [`Device::launch_generated`]. Compiled once per source text: memoised here, and on disk by the compiler's cache.
+    fn load_generated(&self, source: &str, kernel: &str) -> DevResult<usize>;
+    /// Launches a kernel loaded by [`Device::load_generated`] (arguments as for [`Device::launch`]).
+    fn launch_generated(&self, handle: usize, grid: u32, block: u32, args: &[&[u8]]) -> DevResult<()>;
+    /// Device memory free now, bytes (what a memory plan may count on).
+    fn memory_free(&self) -> DevResult<u64>;
     /// Device memory this device holds (allocations, including any kept for reuse) and its high-water mark.
     fn meter(&self) -> &MemoryMeter;
 }

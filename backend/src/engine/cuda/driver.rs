@@ -18,6 +18,10 @@ pub struct CudaDevice {
     describe: String,
     pool: Mutex<Pool>,
     meter: MemoryMeter,
+    /// This device's architecture ("sm_90"), for compiling generated kernels.
+    arch: String,
+    /// Generated kernels: (module, function) in load order, and the handle of each (source, kernel) loaded.
+    generated: Mutex<(Vec<(sys::CUmodule, sys::CUfunction)>, HashMap<(String, String), usize>)>,
     /// `ZKINFER_CUDA_SYNC=1`: synchronise after every launch, so an asynchronous fault is reported under the name
     /// of the kernel that caused it rather than at the next copy.
     sync_launches: bool,
@@ -107,11 +111,37 @@ impl CudaDevice {
         let describe = format!("{name}, {:.1} GiB, {arch}", mem as f64 / (1u64 << 30) as f64);
         let pool = Mutex::new(Pool { free: HashMap::new(), cached: 0, limit: mem / 4 });
         let sync_launches = std::env::var("ZKINFER_CUDA_SYNC").is_ok_and(|v| v == "1");
-        Ok(CudaDevice { ctx, module, kernels, describe, pool, meter: MemoryMeter::default(), sync_launches })
+        Ok(CudaDevice {
+            ctx,
+            module,
+            kernels,
+            describe,
+            pool,
+            meter: MemoryMeter::default(),
+            arch,
+            generated: Mutex::default(),
+            sync_launches,
+        })
     }
 
     fn bind(&self) -> DevResult<()> {
         self.ctx.bind_to_thread().map_err(err("binding the context"))
+    }
+
+    /// Launches a loaded function on the legacy default stream (checked at once under ZKINFER_CUDA_SYNC=1).
+    fn launch_function(&self, f: sys::CUfunction, kernel: &str, grid: u32, block: u32, args: &[&[u8]]) -> DevResult<()> {
+        self.bind()?;
+        let mut params: Vec<*mut c_void> = args.iter().map(|a| a.as_ptr() as *mut c_void).collect();
+        // SAFETY: `params` point at the bytes of each parameter of `kernel` (the orchestration passes the kernel's
+        // exact signature, which the emulator checks for count in the tests); the legacy default stream orders the
+        // launch before any later copy.
+        unsafe { result::launch_kernel(f, (grid, 1, 1), (block, 1, 1), 0, std::ptr::null_mut(), &mut params) }
+            .map_err(|e| format!("launching `{kernel}` (grid {grid}, block {block}): {e}"))?;
+        if self.sync_launches {
+            result::ctx::synchronize()
+                .map_err(|e| format!("kernel `{kernel}` (grid {grid}, block {block}) failed (ZKINFER_CUDA_SYNC=1): {e}"))?;
+        }
+        Ok(())
     }
 }
 
@@ -123,6 +153,12 @@ impl Drop for CudaDevice {
             }
             // SAFETY: loaded in open_inner, unloaded once; no kernel runs after the engine is dropped.
             let _ = unsafe { result::module::unload(self.module) };
+            if let Ok(g) = self.generated.lock() {
+                for (m, _) in &g.0 {
+                    // SAFETY: loaded by load_generated, unloaded once.
+                    let _ = unsafe { result::module::unload(*m) };
+                }
+            }
         }
     }
 }
@@ -195,22 +231,55 @@ impl Device for CudaDevice {
 
     fn launch(&self, kernel: &'static str, grid: u32, block: u32, args: &[&[u8]]) -> DevResult<()> {
         let f = *self.kernels.get(kernel).ok_or_else(|| format!("unknown kernel `{kernel}`"))?;
-        self.bind()?;
-        let mut params: Vec<*mut c_void> = args.iter().map(|a| a.as_ptr() as *mut c_void).collect();
-        // SAFETY: `params` point at the bytes of each parameter of `kernel` (the orchestration passes the kernel's
-        // exact signature, which the emulator checks for count in the tests); the legacy default stream orders the
-        // launch before any later copy.
-        unsafe { result::launch_kernel(f, (grid, 1, 1), (block, 1, 1), 0, std::ptr::null_mut(), &mut params) }
-            .map_err(|e| format!("launching `{kernel}` (grid {grid}, block {block}): {e}"))?;
-        if self.sync_launches {
-            result::ctx::synchronize()
-                .map_err(|e| format!("kernel `{kernel}` (grid {grid}, block {block}) failed (ZKINFER_CUDA_SYNC=1): {e}"))?;
-        }
-        Ok(())
+        self.launch_function(f, kernel, grid, block, args)
     }
 
     fn meter(&self) -> &MemoryMeter {
         &self.meter
+    }
+
+    fn load_generated(&self, source: &str, kernel: &str) -> DevResult<usize> {
+        let key = (source.to_string(), kernel.to_string());
+        let mut g = self.generated.lock().map_err(|_| "generated-kernel table poisoned".to_string())?;
+        if let Some(&h) = g.1.get(&key) {
+            return Ok(h);
+        }
+        let t = std::time::Instant::now();
+        let cubin = compile::cubin_cached_source(&compile::generated_program(source), c"generated.cu", &self.arch)?;
+        self.bind()?;
+        // SAFETY: a complete cubin image produced by NVRTC for this architecture.
+        let module = unsafe { result::module::load_data(cubin.as_ptr() as *const c_void) }
+            .map_err(err("loading a generated kernel module"))?;
+        // SAFETY: a live module.
+        let f = match unsafe { result::module::get_function(module, CString::new(kernel).map_err(|e| e.to_string())?) } {
+            Ok(f) => f,
+            Err(e) => {
+                // SAFETY: loaded just above, unloaded once.
+                let _ = unsafe { result::module::unload(module) };
+                return Err(format!("generated kernel `{kernel}` not in its module: {e}"));
+            }
+        };
+        tracing::debug!("generated kernel `{kernel}` ({} bytes of source) ready in {:.2} s", source.len(), t.elapsed().as_secs_f64());
+        g.0.push((module, f));
+        let h = g.0.len() - 1;
+        g.1.insert(key, h);
+        Ok(h)
+    }
+
+    fn launch_generated(&self, handle: usize, grid: u32, block: u32, args: &[&[u8]]) -> DevResult<()> {
+        let f = {
+            let g = self.generated.lock().map_err(|_| "generated-kernel table poisoned".to_string())?;
+            g.0.get(handle).ok_or_else(|| format!("no generated kernel #{handle}"))?.1
+        };
+        self.launch_function(f, "generated row program", grid, block, args)
+    }
+
+    fn memory_free(&self) -> DevResult<u64> {
+        self.bind()?;
+        let (free, _total) = result::mem_get_info().map_err(err("cuMemGetInfo"))?;
+        // Allocations the pool keeps for reuse are free for our purposes.
+        let cached = self.pool.lock().map(|p| p.cached).unwrap_or(0);
+        Ok((free + cached) as u64)
     }
 
     fn synchronize(&self) -> DevResult<()> {

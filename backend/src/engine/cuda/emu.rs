@@ -7,7 +7,8 @@ use std::alloc::Layout;
 use std::ffi::{c_char, c_void, CString};
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
 
 use sha2::{Digest, Sha256};
 
@@ -35,28 +36,35 @@ fn emu_dir() -> PathBuf {
 }
 
 fn build() -> DevResult<PathBuf> {
+    build_library(&zkinfer_kernels::emulator_source(), "zkinfer-emu", CXX_FLAGS)
+}
+
+/// Generated kernels are long straight-line functions: -O1 compiles them several times faster than -O2.
+const GEN_CXX_FLAGS: &[&str] = &["-O1", "-std=c++20", "-shared", "-fPIC", "-pthread", "-w"];
+
+/// `source` compiled by g++ into `<emu dir>/<prefix>-<hash>.so` (kept: the hash covers source, compiler and flags).
+fn build_library(source: &str, prefix: &str, flags: &[&str]) -> DevResult<PathBuf> {
     let cxx = std::env::var("ZKINFER_EMU_CXX").unwrap_or_else(|_| "g++".into());
-    let source = zkinfer_kernels::emulator_source();
     let mut h = Sha256::new();
     h.update(source.as_bytes());
     h.update(cxx.as_bytes());
-    for f in CXX_FLAGS {
+    for f in flags {
         h.update(f.as_bytes());
     }
     let hash: String = h.finalize().iter().take(12).map(|b| format!("{b:02x}")).collect();
     let dir = emu_dir();
-    let lib = dir.join(format!("zkinfer-emu-{hash}.so"));
+    let lib = dir.join(format!("{prefix}-{hash}.so"));
     if lib.exists() {
         return Ok(lib);
     }
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     // Unique temporary names: several test processes may build at once; the rename makes the result appear whole.
     let tag = format!("{}-{:?}", std::process::id(), std::thread::current().id()).replace(['(', ')'], "");
-    let src_path = dir.join(format!("zkinfer-emu-{hash}-{tag}.cpp"));
-    let tmp_lib = dir.join(format!("zkinfer-emu-{hash}-{tag}.so.tmp"));
-    std::fs::write(&src_path, &source).map_err(|e| format!("cannot write {}: {e}", src_path.display()))?;
+    let src_path = dir.join(format!("{prefix}-{hash}-{tag}.cpp"));
+    let tmp_lib = dir.join(format!("{prefix}-{hash}-{tag}.so.tmp"));
+    std::fs::write(&src_path, source).map_err(|e| format!("cannot write {}: {e}", src_path.display()))?;
     let out = Command::new(&cxx)
-        .args(CXX_FLAGS)
+        .args(flags)
         .arg("-o")
         .arg(&tmp_lib)
         .arg(&src_path)
@@ -75,6 +83,50 @@ fn build() -> DevResult<PathBuf> {
     }
     std::fs::rename(&tmp_lib, &lib).map_err(|e| format!("cannot move the emulator library into place: {e}"))?;
     Ok(lib)
+}
+
+/// The emulator's translation unit for a generated kernel: the header, the field prelude, the kernel, and a
+/// launcher `zk_gen_launch` (same C signature as the main library's, without the name) that runs the grid serially
+/// (generated kernels do not synchronise).
+fn generated_source(source: &str, kernel: &str) -> String {
+    format!(
+        "{header}\n{prelude}\n#line 1 \"generated.cu\"\n{source}\n#line 1 \"emu-generated-launcher\"\n\
+thread_local dim3 threadIdx, blockIdx, blockDim, gridDim;\n\
+thread_local std::barrier<>* emu_block_barrier = nullptr;\n\
+template <class... A, std::size_t... I>\n\
+static void zk_call(void (*f)(A...), void** args, std::index_sequence<I...>) {{\n\
+    f(*static_cast<std::remove_cv_t<std::remove_reference_t<A>>*>(args[I])...);\n\
+}}\n\
+template <class... A>\n\
+static int zk_run(void (*f)(A...), unsigned grid, unsigned block, void** args, unsigned nargs) {{\n\
+    if (block == 0 || block > 1024 || grid == 0) return 2;\n\
+    if (nargs != sizeof...(A)) return 3;\n\
+    gridDim = dim3{{grid, 1, 1}};\n\
+    blockDim = dim3{{block, 1, 1}};\n\
+    for (unsigned b = 0; b < grid; b++) {{\n\
+        blockIdx = dim3{{b, 0, 0}};\n\
+        for (unsigned t = 0; t < block; t++) {{\n\
+            threadIdx = dim3{{t, 0, 0}};\n\
+            zk_call(f, args, std::index_sequence_for<A...>{{}});\n\
+        }}\n\
+    }}\n\
+    return 0;\n\
+}}\n\
+extern \"C\" int zk_gen_launch(unsigned grid, unsigned block, void** args, unsigned nargs) {{\n\
+    return zk_run({kernel}, grid, block, args, nargs);\n\
+}}\n",
+        header = zkinfer_kernels::EMU_HEADER,
+        prelude = zkinfer_kernels::field_prelude(),
+    )
+}
+
+type GenLaunchFn = unsafe extern "C" fn(u32, u32, *mut *mut c_void, u32) -> i32;
+
+/// A loaded generated-kernel library.
+struct GenLib {
+    _lib: libloading::Library,
+    launch: GenLaunchFn,
+    kernel: String,
 }
 
 fn load() -> DevResult<EmuLib> {
@@ -107,12 +159,26 @@ fn library() -> DevResult<&'static EmuLib> {
 pub struct EmuDevice {
     lib: &'static EmuLib,
     meter: MemoryMeter,
+    /// Generated kernels: libraries in load order, and the handle of each (source, kernel) loaded.
+    generated: Mutex<(Vec<GenLib>, HashMap<(String, String), usize>)>,
+    /// The device memory the emulator pretends to have (`ZKINFER_EMU_DEVICE_MEMORY`, bytes; default 16 GiB), so
+    /// memory plans can be tested.
+    memory: u64,
 }
 
 impl EmuDevice {
     /// Builds (first use) and loads the emulator library.
     pub fn new() -> DevResult<EmuDevice> {
-        Ok(EmuDevice { lib: library()?, meter: MemoryMeter::default() })
+        let memory = match std::env::var("ZKINFER_EMU_DEVICE_MEMORY") {
+            Ok(v) => v.trim().parse().map_err(|_| format!("ZKINFER_EMU_DEVICE_MEMORY={v:?} is not a number of bytes"))?,
+            Err(_) => 16 << 30,
+        };
+        Self::with_memory(memory)
+    }
+
+    /// An emulator that reports `memory` bytes of device memory.
+    pub fn with_memory(memory: u64) -> DevResult<EmuDevice> {
+        Ok(EmuDevice { lib: library()?, meter: MemoryMeter::default(), generated: Mutex::default(), memory })
     }
 }
 
@@ -187,5 +253,44 @@ impl Device for EmuDevice {
 
     fn synchronize(&self) -> DevResult<()> {
         Ok(())
+    }
+
+    fn load_generated(&self, source: &str, kernel: &str) -> DevResult<usize> {
+        let key = (source.to_string(), kernel.to_string());
+        let mut g = self.generated.lock().map_err(|_| "generated-kernel table poisoned".to_string())?;
+        if let Some(&h) = g.1.get(&key) {
+            return Ok(h);
+        }
+        let path = build_library(&generated_source(source, kernel), "zkinfer-emu-gen", GEN_CXX_FLAGS)?;
+        // SAFETY: our own library, built from the source above; loading runs no user code.
+        let lib = unsafe { libloading::Library::new(&path) }
+            .map_err(|e| format!("cannot load the generated kernel library {}: {e}", path.display()))?;
+        // SAFETY: zk_gen_launch has exactly this C signature (generated_source).
+        let launch: GenLaunchFn = unsafe { *lib.get::<GenLaunchFn>(b"zk_gen_launch\0").map_err(|e| e.to_string())? };
+        g.0.push(GenLib { _lib: lib, launch, kernel: kernel.to_string() });
+        let h = g.0.len() - 1;
+        g.1.insert(key, h);
+        Ok(h)
+    }
+
+    fn launch_generated(&self, handle: usize, grid: u32, block: u32, args: &[&[u8]]) -> DevResult<()> {
+        let (launch, kernel) = {
+            let g = self.generated.lock().map_err(|_| "generated-kernel table poisoned".to_string())?;
+            let l = g.0.get(handle).ok_or_else(|| format!("no generated kernel #{handle}"))?;
+            (l.launch, l.kernel.clone())
+        };
+        let mut ptrs: Vec<*mut c_void> = args.iter().map(|a| a.as_ptr() as *mut c_void).collect();
+        // SAFETY: every argument points at bytes of the kernel's parameter type (count checked by the launcher).
+        let rc = unsafe { launch(grid, block, ptrs.as_mut_ptr(), ptrs.len() as u32) };
+        match rc {
+            0 => Ok(()),
+            2 => Err(format!("bad launch shape for generated `{kernel}`: grid {grid}, block {block}")),
+            3 => Err(format!("wrong argument count ({}) for generated `{kernel}`", args.len())),
+            other => Err(format!("emulator launch of generated `{kernel}` failed ({other})")),
+        }
+    }
+
+    fn memory_free(&self) -> DevResult<u64> {
+        Ok(self.memory.saturating_sub(self.meter.held()))
     }
 }

@@ -15,6 +15,7 @@ pub mod driver;
 pub mod emu;
 pub mod msm;
 pub mod ntt;
+pub mod row_kernel;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -22,8 +23,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use self::buffers::DevScalars;
 use self::device::{points_bytes, DevBuf, Device, OpErr};
 use self::msm::DevBases;
-use super::cpu::CpuEngine;
-use super::{ntt_log_size, program, Bases, Engine, EngineError, EngineId, NttDirection, Result, ScalarBuffer};
+use super::{check_program_inputs, check_program_shape, ntt_log_size, program, Bases, Engine, EngineError, EngineId, NttDirection, Result, ScalarBuffer};
 use crate::{Fr, G1Affine, G1};
 
 /// The GPU engine. All methods are thread-safe; device work is serialised per engine.
@@ -31,8 +31,6 @@ pub struct CudaEngine {
     id: EngineId,
     dev: Arc<dyn Device>,
     twiddles: ntt::Twiddles,
-    /// `evaluate_rows` runs on the CPU engine (see there).
-    cpu: CpuEngine,
     /// One operation at a time: launch sequences share the device's single stream.
     lock: Mutex<()>,
 }
@@ -76,6 +74,17 @@ impl CudaEngine {
         Self::with_device(Arc::new(dev), "cuda-emu")
     }
 
+    /// The emulated engine with `memory` bytes of pretend device memory: for tests of memory plans.
+    #[doc(hidden)]
+    pub fn emulated_with_memory(memory: u64) -> Result<Self> {
+        let dev = emu::EmuDevice::with_memory(memory).map_err(|reason| EngineError::Unavailable {
+            op: "CudaEngine::emulated",
+            engine: "cuda-emu",
+            reason,
+        })?;
+        Self::with_device(Arc::new(dev), "cuda-emu")
+    }
+
     fn with_device(dev: Arc<dyn Device>, name: &'static str) -> Result<Self> {
         if !device::montgomery_layout_ok() {
             return Err(EngineError::Unavailable {
@@ -88,7 +97,6 @@ impl CudaEngine {
             id: EngineId::fresh(name),
             dev,
             twiddles: ntt::Twiddles::default(),
-            cpu: CpuEngine::new(),
             lock: Mutex::new(()),
         })
     }
@@ -235,7 +243,8 @@ impl Engine for CudaEngine {
         ntt::ntt(&self.dev, &self.twiddles, &mut s.buf, log_n, dir, c).op(OP)
     }
 
-    /// Runs on the CPU engine: host slices in, host slice out (the row programs are not on the device yet).
+    /// Host slices in, host slice out: the columns the program reads are uploaded, the program runs on the device
+    /// ([`row_kernel`]), the result comes back.
     fn evaluate_rows(
         &self,
         program: &program::RowProgram,
@@ -245,7 +254,70 @@ impl Engine for CudaEngine {
         y: Fr,
         out: &mut [Fr],
     ) -> Result<()> {
-        self.cpu.evaluate_rows(program, columns, coset, omega, y, out)
+        const OP: &str = "evaluate_rows";
+        check_program_inputs(program, columns, out)?;
+        let kernel = row_kernel::RowKernel::new(program);
+        let _g = self.guard(OP)?;
+        let mut held = Vec::new();
+        let mut ptrs = vec![0u64; columns.len()];
+        for (c, col) in columns.iter().enumerate() {
+            if kernel.reads[c] {
+                let b = buffers::upload(&self.dev, col).op(OP)?;
+                ptrs[c] = b.buf.ptr();
+                held.push(b);
+            }
+        }
+        let res = buffers::zeros(&self.dev, out.len()).op(OP)?;
+        self.run_rows(&kernel, &ptrs, out.len(), res.buf.ptr(), coset, omega, y, OP)?;
+        buffers::download(&res.buf, out).op(OP)
+    }
+
+    fn evaluate_rows_buffers(
+        &self,
+        program: &program::RowProgram,
+        columns: &[Option<&ScalarBuffer>],
+        coset: Fr,
+        omega: Fr,
+        y: Fr,
+        out: &mut ScalarBuffer,
+    ) -> Result<()> {
+        const OP: &str = "evaluate_rows_buffers";
+        let cols: Vec<Option<&DevScalars>> =
+            columns.iter().map(|c| c.map(|b| self.scalars(b, OP)).transpose()).collect::<Result<_>>()?;
+        let n = out.len();
+        let lens: Vec<Option<usize>> = cols.iter().map(|c| c.map(|s| s.len)).collect();
+        check_program_shape(program, &lens, n, OP)?;
+        let ptrs: Vec<u64> = cols.iter().map(|c| c.map_or(0, |s| s.buf.ptr())).collect();
+        let out_ptr = self.scalars(out, OP)?.buf.ptr();
+        let kernel = row_kernel::RowKernel::new(program);
+        let _g = self.guard(OP)?;
+        self.run_rows(&kernel, &ptrs, n, out_ptr, coset, omega, y, OP)
+    }
+
+    fn write(&self, buf: &mut ScalarBuffer, values: &[Fr]) -> Result<()> {
+        const OP: &str = "write";
+        let s = self.scalars(buf, OP)?;
+        if s.len != values.len() {
+            return Err(EngineError::LengthMismatch { op: OP, what: "values", got: values.len(), expected: s.len });
+        }
+        let _g = self.guard(OP)?;
+        s.buf.write(device::fr_bytes(values)).op(OP)
+    }
+
+    fn copy_from(&self, dst: &mut ScalarBuffer, src: &ScalarBuffer) -> Result<()> {
+        const OP: &str = "copy_from";
+        let s = self.scalars(src, OP)?;
+        let d = self.scalars(dst, OP)?;
+        check_len(OP, d, s)?;
+        if s.len == 0 {
+            return Ok(());
+        }
+        let _g = self.guard(OP)?;
+        self.dev.dtod(d.buf.ptr(), s.buf.ptr(), s.len * 32).op(OP)
+    }
+
+    fn device_memory_free(&self) -> Option<u64> {
+        self.dev.memory_free().ok()
     }
 
     fn alloc(&self, len: usize) -> Result<ScalarBuffer> {
@@ -309,6 +381,33 @@ impl Engine for CudaEngine {
 }
 
 impl CudaEngine {
+    /// Runs a row program's kernel over `n` rows: column c at device address `ptrs[c]` (0 if unread), results to
+    /// `out`. The caller holds the engine lock.
+    #[allow(clippy::too_many_arguments)]
+    fn run_rows(
+        &self,
+        kernel: &row_kernel::RowKernel,
+        ptrs: &[u64],
+        n: usize,
+        out: u64,
+        coset: Fr,
+        omega: Fr,
+        y: Fr,
+        op: &'static str,
+    ) -> Result<()> {
+        let h = self.dev.load_generated(&kernel.source, row_kernel::KERNEL).op(op)?;
+        if n == 0 {
+            return Ok(());
+        }
+        let ptr_bytes: Vec<u8> = ptrs.iter().flat_map(|p| p.to_le_bytes()).collect();
+        let cols = DevBuf::from_bytes(&self.dev, &ptr_bytes).op(op)?;
+        let tab = DevBuf::from_bytes(&self.dev, device::fr_bytes(&kernel.table(coset, omega, y))).op(op)?;
+        let grid = device::blocks_for(n, row_kernel::BLOCK);
+        self.dev
+            .launch_generated(h, grid, row_kernel::BLOCK, device::kargs![cols.ptr(), out, n as u32, tab.ptr()])
+            .op(op)
+    }
+
     /// Host slice in, host slice out: upload, transform on the device, download.
     fn ntt_host(
         &self,

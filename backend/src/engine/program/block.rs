@@ -130,11 +130,12 @@ impl BlockPlan {
     fn eval_block(&self, columns: &[&[Fr]], start: usize, x0: Fr, omega: Fr, y: Fr, scratch: &mut [Fr], out: &mut [Fr]) {
         let len = out.len();
         debug_assert!(len <= BLOCK);
-        let n = columns.first().map_or(1, |c| c.len());
         for step in &self.steps {
             match *step {
                 Step::Column { column, rotation, dst } => {
                     let col = columns[column];
+                    // This column's length: columns the program does not read may be left empty.
+                    let n = col.len();
                     let d = &mut scratch[dst * BLOCK..dst * BLOCK + len];
                     let first = start as i64 + rotation;
                     if first >= 0 && first as usize + len <= n {
