@@ -18,6 +18,7 @@ mod stock_verifier {
     use zkinfer_backend::plonk::{prove_blake2b, ProveError};
     use zkinfer_backend::params::EngineParams;
     use zkinfer_backend::stock::verify_stock;
+    use zkinfer_backend::engine::cuda::CudaEngine;
     use zkinfer_backend::{Bn256, CpuEngine, Fr, G1Affine};
 
     use super::common::rng;
@@ -60,6 +61,13 @@ mod stock_verifier {
         let [before, after] = zkinfer_backend::plonk::quotient::self_test_compiled(&params, &pk, 200, rng(k as u64 + 1))
             .expect("the compiled quotient program differs from the constraints");
         eprintln!("quotient program (ops, multiplications): {before:?} -> {after:?}");
+        // The same on the CUDA engine (host emulator): the kernels generated from the folded groups.
+        let emu = EngineParams::new(stock.clone(), Arc::new(CudaEngine::emulated().expect("CUDA emulator (g++)"))).unwrap();
+        assert_eq!(
+            zkinfer_backend::plonk::quotient::self_test_compiled(&emu, &pk, 200, rng(k as u64 + 1))
+                .expect("the generated quotient kernels differ from the constraints"),
+            [before, after]
+        );
 
         let proof = ours(&params, &pk, &circuit, &inst, 7).unwrap();
         verify_stock(&stock, pk.get_vk(), &inst, &proof).expect("stock verifier rejected our proof");

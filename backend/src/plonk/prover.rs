@@ -18,6 +18,8 @@ use crate::{Fr, G1Affine};
 #[derive(Clone, Debug, Default)]
 pub struct ProveStats {
     pub phases: Vec<(&'static str, std::time::Duration)>,
+    /// Where the quotient's columns lived (see [`super::quotient::Placement`]).
+    pub quotient_placement: Option<super::quotient::Placement>,
 }
 
 impl ProveStats {
@@ -162,7 +164,8 @@ where
     quotient_columns.extend(lookups.iter().flat_map(lookup::Constructed::polys));
     quotient_columns.extend([&pk.l0()[..], &pk.l_last()[..], &pk.l_active_row()[..]]);
     debug_assert_eq!(quotient_columns.len(), layout.len);
-    let h = quotient::h(&ctx, &program, &quotient_columns, y)?;
+    let (h, placement) = quotient::h(&ctx, &program, &quotient_columns, y)?;
+    stats.quotient_placement = Some(placement);
     drop(quotient_columns);
     let vanishing = vanishing.construct(&ctx, h, transcript)?;
     stats.lap(PHASES[4], &mut t, on_phase);

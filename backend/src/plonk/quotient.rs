@@ -21,7 +21,7 @@ use rayon::prelude::*;
 use super::{gates, lookup, permutation, Ctx, ProveError};
 use crate::engine::program::groups::{split, Groups};
 use crate::engine::program::{multiplications, Node, RowProgram};
-use crate::engine::{root_of_unity, NttDirection};
+use crate::engine::{root_of_unity, NttDirection, ScalarBuffer};
 use crate::Fr;
 
 /// Where each kind of column sits in a program's column list.
@@ -192,7 +192,7 @@ pub fn numerator_program(ctx: &Ctx<'_>, layout: &Layout, ch: &Challenges) -> Res
 /// The engine evaluates the program with y folded in, group by group ([`split`]: few multiplications, and only a
 /// group's columns on the coset at a time); the self-check evaluates the program as compiled, constraint by
 /// constraint, so it also checks the folding and the grouping.
-pub fn h(ctx: &Ctx<'_>, program: &RowProgram, columns: &[&[Fr]], y: Fr) -> Result<Vec<Fr>, ProveError> {
+pub fn h(ctx: &Ctx<'_>, program: &RowProgram, columns: &[&[Fr]], y: Fr) -> Result<(Vec<Fr>, Placement), ProveError> {
     let groups = split(program, y);
     tracing::debug!(
         "quotient program: {} ops ({} multiplications) folded into {} group(s) of {} ops ({} multiplications); \
@@ -205,16 +205,80 @@ pub fn h(ctx: &Ctx<'_>, program: &RowProgram, columns: &[&[Fr]], y: Fr) -> Resul
         groups.peak,
         groups.used,
     );
-    let h = compute_h(ctx, &groups, columns)?;
+    let (h, placement) = compute_h(ctx, &groups, columns)?;
     let (lhs, rhs) = check_at(ctx, program, columns, y, &h, y.square() + Fr::from(3));
     if lhs != rhs {
         return Err(ProveError::Unsatisfied);
     }
-    Ok(h)
+    Ok((h, placement))
+}
+
+/// Where the quotient's columns live while the parts are evaluated, chosen from the engine's free device memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Placement {
+    /// Every coefficient column the numerator reads is uploaded once and copied onto each coset on the device
+    /// (a GPU with room for them): one host-to-device copy per column for the whole quotient.
+    Resident,
+    /// Coset columns only, filled from host coefficients for each part (the CPU engine, whose buffers are host
+    /// memory, and a GPU without room for every column).
+    PerPart,
+    /// The device cannot hold even one group's columns: the phase runs on the CPU engine.
+    Host,
+}
+
+impl Placement {
+    /// The placement for `engine`: device memory needed, with a tenth kept free, against what it has.
+    pub fn plan(engine: &dyn crate::engine::Engine, n: usize, groups: &Groups) -> (Placement, String) {
+        let Some(free) = engine.device_memory_free() else {
+            return (Placement::PerPart, "host-memory engine".into());
+        };
+        let col = (n * 32) as u64;
+        let budget = free / 10 * 9;
+        // Coset columns at the peak, the running sum and the next one (launch tables are within the margin).
+        let per_part = (groups.peak as u64 + 2) * col;
+        let resident = per_part + groups.used as u64 * col;
+        let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+        let why = format!(
+            "{:.2} GiB of device memory free; all {} columns resident need {:.2} GiB, one part's {} columns {:.2} GiB",
+            gib(free),
+            groups.used,
+            gib(resident),
+            groups.peak,
+            gib(per_part)
+        );
+        if resident <= budget {
+            (Placement::Resident, why)
+        } else if per_part <= budget {
+            (Placement::PerPart, why)
+        } else {
+            (Placement::Host, why)
+        }
+    }
 }
 
 /// Coefficients of h(X), truncated to n·(degree − 1) as the verifier expects.
-pub fn compute_h(ctx: &Ctx<'_>, groups: &Groups, coeffs: &[&[Fr]]) -> Result<Vec<Fr>, ProveError> {
+pub fn compute_h(ctx: &Ctx<'_>, groups: &Groups, coeffs: &[&[Fr]]) -> Result<(Vec<Fr>, Placement), ProveError> {
+    let (placement, why) = Placement::plan(ctx.engine, ctx.n, groups);
+    let h = match placement {
+        Placement::Host => {
+            tracing::warn!("quotient: on the CPU engine, the device is too small ({why})");
+            compute_h_on(&crate::engine::cpu::CpuEngine::new(), ctx, groups, coeffs, Placement::PerPart)
+        }
+        p => {
+            tracing::debug!("quotient: columns {p:?} on {} ({why})", ctx.engine.name());
+            compute_h_on(ctx.engine, ctx, groups, coeffs, p)
+        }
+    }?;
+    Ok((h, placement))
+}
+
+fn compute_h_on(
+    engine: &dyn crate::engine::Engine,
+    ctx: &Ctx<'_>,
+    groups: &Groups,
+    coeffs: &[&[Fr]],
+    placement: Placement,
+) -> Result<Vec<Fr>, ProveError> {
     let n = ctx.n;
     let k = ctx.domain.k();
     let ext_k = ctx.domain.extended_k();
@@ -223,34 +287,51 @@ pub fn compute_h(ctx: &Ctx<'_>, groups: &Groups, coeffs: &[&[Fr]]) -> Result<Vec
     let omega_ext = root_of_unity(ext_k);
     let zeta = Fr::ZETA;
 
-    let mut bufs: Vec<Option<Vec<Fr>>> = vec![None; coeffs.len()];
-    let mut spare: Vec<Vec<Fr>> = Vec::new();
+    // Which columns the groups read: the only ones uploaded when resident.
+    let mut read = vec![false; coeffs.len()];
+    for g in &groups.groups {
+        for &c in &g.columns {
+            read[c] = true;
+        }
+    }
+    let resident: Vec<Option<ScalarBuffer>> = if placement == Placement::Resident {
+        coeffs.iter().zip(&read).map(|(c, &r)| if r { engine.upload(c).map(Some) } else { Ok(None) }).collect::<Result<_, _>>()?
+    } else {
+        (0..coeffs.len()).map(|_| None).collect()
+    };
+    let mut bufs: Vec<Option<ScalarBuffer>> = (0..coeffs.len()).map(|_| None).collect();
+    let mut spare: Vec<ScalarBuffer> = Vec::new();
     let mut ext = vec![Fr::ZERO; n * parts];
-    let (mut acc, mut next) = (vec![Fr::ZERO; n], vec![Fr::ZERO; n]);
+    let mut part = vec![Fr::ZERO; n];
+    let (mut acc, mut next) = (engine.alloc(n)?, engine.alloc(n)?);
     let mut g = zeta;
     let (mut t_ntt, mut t_eval) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
     for i in 0..parts {
-        acc.iter_mut().for_each(|v| *v = Fr::ZERO);
+        engine.scale(&mut acc, Fr::ZERO)?;
         for (gi, group) in groups.groups.iter().enumerate() {
             let t0 = std::time::Instant::now();
             for &c in &group.columns {
                 if bufs[c].is_none() {
-                    let mut buf = spare.pop().unwrap_or_else(|| vec![Fr::ZERO; n]);
-                    buf.copy_from_slice(coeffs[c]);
-                    ctx.engine.coset_ntt(&mut buf, g, NttDirection::Forward)?;
+                    let mut buf = match spare.pop() {
+                        Some(b) => b,
+                        None => engine.alloc(n)?,
+                    };
+                    match &resident[c] {
+                        Some(r) => engine.copy_from(&mut buf, r)?,
+                        None => engine.write(&mut buf, coeffs[c])?,
+                    }
+                    engine.ntt_buffer(&mut buf, Some(g), NttDirection::Forward)?;
                     bufs[c] = Some(buf);
                 }
             }
-            // Columns this group does not read are never read; any buffer of the right length stands in.
-            let mut cols: Vec<&[Fr]> = vec![&acc[..]; groups.acc + 1];
+            let mut cols: Vec<Option<&ScalarBuffer>> = vec![None; groups.acc + 1];
             for (c, b) in bufs.iter().enumerate() {
-                if let Some(b) = b {
-                    cols[c] = b;
-                }
+                cols[c] = b.as_ref();
             }
+            cols[groups.acc] = Some(&acc);
             let t1 = std::time::Instant::now();
             t_ntt += t1 - t0;
-            ctx.engine.evaluate_rows(&group.program, &cols, g, omega, Fr::ONE, &mut next)?;
+            engine.evaluate_rows_buffers(&group.program, &cols, g, omega, Fr::ONE, &mut next)?;
             t_eval += t1.elapsed();
             std::mem::swap(&mut acc, &mut next);
             for &c in &group.columns {
@@ -259,13 +340,14 @@ pub fn compute_h(ctx: &Ctx<'_>, groups: &Groups, coeffs: &[&[Fr]]) -> Result<Vec
                 }
             }
         }
+        engine.download(&acc, &mut part)?;
         let inv = (g.pow_vartime([n as u64]) - Fr::ONE).invert().unwrap();
-        ext.par_chunks_mut(parts).zip(acc.par_iter()).for_each(|(dst, v)| dst[i] = *v * inv);
+        ext.par_chunks_mut(parts).zip(part.par_iter()).for_each(|(dst, v)| dst[i] = *v * inv);
         g *= omega_ext;
     }
-    drop((bufs, spare, acc, next));
+    drop((resident, bufs, spare, acc, next, part));
     let t2 = std::time::Instant::now();
-    ctx.engine.coset_ntt(&mut ext, zeta, NttDirection::Inverse)?;
+    engine.coset_ntt(&mut ext, zeta, NttDirection::Inverse)?;
     tracing::debug!(
         "quotient: {parts} parts, {} group(s), {} columns (at most {} at once): coset NTTs {:.3} s, row program \
          {:.3} s, final INTT {:.3} s",
