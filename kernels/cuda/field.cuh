@@ -133,8 +133,8 @@ template <class P> __device__ __forceinline__ Field<P> f_dbl(const Field<P>& a) 
 // Two implementations of the same algorithm:
 //   - on the GPU (__CUDA_ARCH__): inline PTX carry chains (mad.lo.cc / madc.lo.cc / madc.hi.cc / addc), the hardware
 //     carry flag instead of 64-bit intermediates. NOT YET EXECUTED on a GPU: it is compiled by NVRTC (sm_75, sm_90;
-//     ci/check-kernels) but no GPU has run it yet, so the first GPU run must check it (the field-arithmetic test
-//     kernels test_fq_ops / test_fr_ops against halo2curves, backend/tests/cuda_gpu.rs).
+//     ci/check-kernels) but no GPU has run it yet, so the first GPU run must check it (the
+//     field test kernels (cuda/tests.cu) against halo2curves, backend/tests/cuda_gpu.rs).
 //   - everywhere else (the host emulator): the portable u64 version below, tested bit for bit by
 //     backend/tests/cuda_emulated.rs.
 #if defined(__CUDA_ARCH__)

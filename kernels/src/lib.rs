@@ -23,6 +23,7 @@ pub const SOURCES: &[(&str, &str)] = &[
 pub const KERNELS: &[&str] = &[
     "scan_block",
     "scan_add",
+    "msm_scalar_prep",
     "msm_digits",
     "msm_scatter",
     "msm_seg_counts",
