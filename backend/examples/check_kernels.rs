@@ -13,28 +13,6 @@ use std::time::Instant;
 
 use zkinfer_backend::engine::cuda::row_kernel::{self, RowKernel};
 use zkinfer_backend::engine::cuda::compile;
-use zkinfer_backend::engine::program::RowProgram;
-use zkinfer_backend::Fr;
-
-/// Columns with rotations, a constant, X, every arithmetic op, and several outputs to fold.
-fn every_op_program() -> RowProgram {
-    let mut p = RowProgram::new(3);
-    let a = p.column(0, 0);
-    let b = p.column(1, -1);
-    let c = p.column(2, 2);
-    let k = p.constant(Fr::from(7));
-    let x = p.x();
-    let s = p.add(a, b);
-    let d = p.sub(s, c);
-    let m = p.mul(d, k);
-    let q = p.mul(m, m);
-    let n = p.neg(q);
-    let e = p.scale(n, Fr::from(3));
-    let f = p.mul(e, x);
-    p.output(f);
-    p.output(d);
-    p
-}
 
 fn main() -> ExitCode {
     let mut archs: Vec<String> = std::env::args().skip(1).collect();
@@ -95,7 +73,7 @@ fn main() -> ExitCode {
         }
         // A kernel generated from a row program using every op kind (what the quotient compiles at run time).
         let t = Instant::now();
-        let kernel = RowKernel::new(&every_op_program());
+        let kernel = RowKernel::new(&row_kernel::every_op_program());
         match compile::compile_source(&compile::generated_program(&kernel.source), c"generated.cu", arch) {
             Ok(c) if c.cubin.windows(row_kernel::KERNEL.len()).any(|w| w == row_kernel::KERNEL.as_bytes()) => {
                 println!("{arch}: generated row-program kernel ok, cubin {} bytes, {:.1} s", c.cubin.len(), t.elapsed().as_secs_f64())

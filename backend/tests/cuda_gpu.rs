@@ -163,4 +163,59 @@ mod cuda_gpu {
         assert_eq!(got[6 * 3 + 2], mont(c * c));
         assert_eq!(got[6 * 2 + 4], mont(-Fr::ONE));
     }
+
+    /// The quotient on the GPU: a generated row-program kernel over 2^20 rows, the kernels generated from every
+    /// test-kit circuit's quotient groups against its compiled constraints, and whole proofs with the GPU engine
+    /// byte for byte the CPU engine's, accepted by the stock verifier.
+    #[test]
+    fn cuda_gpu_quotient_kernels_and_proofs_match_cpu() {
+        use halo2_proofs::plonk::{keygen_pk, keygen_vk};
+        use halo2_proofs::poly::kzg::commitment::ParamsKZG;
+        use zkinfer_backend::engine::cuda::row_kernel::every_op_program;
+        use zkinfer_backend::params::EngineParams;
+        use zkinfer_backend::plonk::{prove_blake2b, quotient};
+        use zkinfer_backend::stock::verify_stock;
+        use zkinfer_backend::Bn256;
+        use zkinfer_testkit::sample_circuits::{
+            copies::ManyCopies, fibonacci::Fibonacci, instances::PublicColumns, selectors::ManySelectors,
+            tuple_lookup::TupleLookup, Sample,
+        };
+
+        let Some(g) = gpu_or_skip() else { return };
+        let g: Arc<dyn Engine> = Arc::new(g);
+        let n = 1 << 20;
+        let p = every_op_program();
+        let cols: Vec<Vec<Fr>> = (0..3).map(|i| scalars(n, 10 + i)).collect();
+        let refs: Vec<&[Fr]> = cols.iter().map(Vec::as_slice).collect();
+        let (coset, omega, y) = (Fr::ZETA, zkinfer_backend::engine::root_of_unity(20), Fr::from(5));
+        let (mut a, mut b) = (vec![Fr::ZERO; n], vec![Fr::ZERO; n]);
+        g.evaluate_rows(&p, &refs, coset, omega, y, &mut a).unwrap();
+        CpuEngine::new().evaluate_rows(&p, &refs, coset, omega, y, &mut b).unwrap();
+        assert!(a == b, "row program over 2^20 rows");
+
+        fn case<S: Sample>(g: &Arc<dyn Engine>, circuit: S) {
+            let k = circuit.k();
+            let inst = circuit.instances();
+            let inst: Vec<&[Fr]> = inst.iter().map(Vec::as_slice).collect();
+            let stock = ParamsKZG::<Bn256>::setup(k, rng(k as u64));
+            let vk = keygen_vk(&stock, &circuit.without_witnesses()).unwrap();
+            let pk = keygen_pk(&stock, vk, &circuit.without_witnesses()).unwrap();
+            let cpu = EngineParams::new(stock.clone(), Arc::new(CpuEngine::new())).unwrap();
+            let gpu = EngineParams::new(stock.clone(), g.clone()).unwrap();
+            assert_eq!(
+                quotient::self_test_compiled(&gpu, &pk, 1000, rng(3)).expect("generated kernels differ from the constraints"),
+                quotient::self_test_compiled(&cpu, &pk, 1000, rng(3)).unwrap()
+            );
+            let (want, _) = prove_blake2b(&cpu, &pk, &circuit, &inst, rng(5)).unwrap();
+            let (got, stats) = prove_blake2b(&gpu, &pk, &circuit, &inst, rng(5)).unwrap();
+            assert!(got == want, "k {k}: the GPU proof differs from the CPU engine's");
+            verify_stock(&stock, pk.get_vk(), &inst, &got).expect("stock verifier accepts the GPU proof");
+            println!("k {k}: GPU proof equals the CPU proof, quotient {:?}", stats.quotient_placement);
+        }
+        case(&g, Fibonacci::new(300, 1, 1));
+        case(&g, TupleLookup::new(200));
+        case(&g, ManyCopies::new(12, 100, 5));
+        case(&g, PublicColumns::new(100));
+        case(&g, ManySelectors::new(100));
+    }
 }

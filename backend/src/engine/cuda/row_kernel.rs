@@ -120,6 +120,28 @@ impl RowKernel {
     }
 }
 
+/// A program using every op kind — columns with rotations, a constant, X, each arithmetic op, several outputs
+/// to fold — for compile checks (`examples/check_kernels.rs`) and the GPU tests.
+#[doc(hidden)]
+pub fn every_op_program() -> RowProgram {
+    let mut p = RowProgram::new(3);
+    let a = p.column(0, 0);
+    let b = p.column(1, -1);
+    let c = p.column(2, 2);
+    let k = p.constant(Fr::from(7));
+    let x = p.x();
+    let s = p.add(a, b);
+    let d = p.sub(s, c);
+    let m = p.mul(d, k);
+    let q = p.mul(m, m);
+    let n = p.neg(q);
+    let e = p.scale(n, Fr::from(3));
+    let f = p.mul(e, x);
+    p.output(f);
+    p.output(d);
+    p
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
