@@ -20,6 +20,8 @@ pub struct CudaDevice {
     meter: MemoryMeter,
     /// This device's architecture ("sm_90"), for compiling generated kernels.
     arch: String,
+    /// Pinned staging for large host <-> device copies (None: pageable synchronous copies only).
+    staging: Option<Mutex<Staging>>,
     /// Generated kernels: (module, function) in load order, and the handle of each (source, kernel) loaded.
     generated: Mutex<(Vec<(sys::CUmodule, sys::CUfunction)>, HashMap<(String, String), usize>)>,
     /// `ZKINFER_CUDA_SYNC=1`: synchronise after every launch, so an asynchronous fault is reported under the name
@@ -119,6 +121,7 @@ impl CudaDevice {
             pool,
             meter: MemoryMeter::default(),
             arch,
+            staging: Staging::new().map(Mutex::new),
             generated: Mutex::default(),
             sync_launches,
         })
@@ -153,6 +156,9 @@ impl Drop for CudaDevice {
             }
             // SAFETY: loaded in open_inner, unloaded once; no kernel runs after the engine is dropped.
             let _ = unsafe { result::module::unload(self.module) };
+            if let Some(Ok(st)) = self.staging.as_ref().map(Mutex::lock) {
+                st.release();
+            }
             if let Ok(g) = self.generated.lock() {
                 for (m, _) in &g.0 {
                     // SAFETY: loaded by load_generated, unloaded once.
@@ -207,12 +213,20 @@ impl Device for CudaDevice {
 
     fn htod(&self, dst: u64, src: &[u8]) -> DevResult<()> {
         self.bind()?;
+        if let Some(st) = self.staging.as_ref().filter(|_| src.len() >= STAGED_FROM) {
+            let st = st.lock().map_err(|_| "staging buffers poisoned".to_string())?;
+            return st.htod(dst, src);
+        }
         // SAFETY: dst holds at least src.len() bytes (DevBuf checks sizes).
         unsafe { result::memcpy_htod_sync(dst, src) }.map_err(err("cuMemcpyHtoD"))
     }
 
     fn dtoh(&self, dst: &mut [u8], src: u64) -> DevResult<()> {
         self.bind()?;
+        if let Some(st) = self.staging.as_ref().filter(|_| dst.len() >= STAGED_FROM) {
+            let st = st.lock().map_err(|_| "staging buffers poisoned".to_string())?;
+            return st.dtoh(dst, src);
+        }
         // SAFETY: src holds at least dst.len() bytes.
         unsafe { result::memcpy_dtoh_sync(dst, src) }.map_err(err("cuMemcpyDtoH"))
     }
@@ -285,5 +299,137 @@ impl Device for CudaDevice {
     fn synchronize(&self) -> DevResult<()> {
         self.bind()?;
         result::ctx::synchronize().map_err(err("cuCtxSynchronize"))
+    }
+}
+
+/// Copies of at least this many bytes go through the pinned staging buffers.
+const STAGED_FROM: usize = 1 << 20;
+/// Bytes per staging buffer.
+const STAGE: usize = 16 << 20;
+
+/// Two pinned host buffers and a copy stream: a large copy moves in STAGE-sized chunks, the host copying one chunk
+/// (in parallel) between pageable memory and one buffer while the copy engine moves the other at pinned-memory
+/// speed. The stream is a blocking one, so it is ordered with the legacy default stream the kernels run on: a copy
+/// starts after the kernels issued before it, and `htod` / `dtoh` return only when their copy is complete, as the
+/// synchronous copies they replace did. `ZKINFER_CUDA_PINNED=0` turns this off.
+struct Staging {
+    bufs: [*mut u8; 2],
+    events: [sys::CUevent; 2],
+    stream: sys::CUstream,
+}
+
+// SAFETY: driver handles and pinned host memory, used only under the device's staging mutex.
+unsafe impl Send for Staging {}
+
+impl Staging {
+    /// The staging buffers, or None (logged) when turned off or when pinned memory or a stream cannot be had.
+    fn new() -> Option<Staging> {
+        if std::env::var("ZKINFER_CUDA_PINNED").is_ok_and(|v| v == "0") {
+            return None;
+        }
+        let made = (|| -> Result<Staging, String> {
+            let stream = result::stream::create(result::stream::StreamKind::Default).map_err(err("cuStreamCreate"))?;
+            let mut st = Staging { bufs: [std::ptr::null_mut(); 2], events: [std::ptr::null_mut(); 2], stream };
+            for i in 0..2 {
+                // SAFETY: a plain pinned allocation, freed in release().
+                let b = unsafe { result::malloc_host(STAGE, 0) };
+                match b {
+                    Ok(b) => st.bufs[i] = b as *mut u8,
+                    Err(e) => {
+                        st.release();
+                        return Err(format!("cuMemHostAlloc: {e}"));
+                    }
+                }
+                match result::event::create(sys::CUevent_flags::CU_EVENT_DISABLE_TIMING) {
+                    Ok(e) => st.events[i] = e,
+                    Err(e) => {
+                        st.release();
+                        return Err(format!("cuEventCreate: {e}"));
+                    }
+                }
+            }
+            Ok(st)
+        })();
+        match made {
+            Ok(st) => Some(st),
+            Err(e) => {
+                tracing::warn!("CUDA: pinned staging unavailable, using pageable copies ({e})");
+                None
+            }
+        }
+    }
+
+    fn buf(&self, i: usize, len: usize) -> &mut [u8] {
+        // SAFETY: bufs[i] is a live pinned allocation of STAGE >= len bytes, only touched under the staging mutex.
+        unsafe { std::slice::from_raw_parts_mut(self.bufs[i], len) }
+    }
+
+    fn host_copy(dst: &mut [u8], src: &[u8]) {
+        use rayon::prelude::*;
+        dst.par_chunks_mut(1 << 18).zip(src.par_chunks(1 << 18)).for_each(|(d, s)| d.copy_from_slice(s));
+    }
+
+    fn htod(&self, dst: u64, src: &[u8]) -> DevResult<()> {
+        for (i, chunk) in src.chunks(STAGE).enumerate() {
+            let b = i % 2;
+            if i >= 2 {
+                // SAFETY: a live event; waits for the copy that last read this buffer.
+                unsafe { result::event::synchronize(self.events[b]) }.map_err(err("cuEventSynchronize"))?;
+            }
+            let stage = self.buf(b, chunk.len());
+            Self::host_copy(stage, chunk);
+            // SAFETY: dst + offset holds chunk.len() bytes (DevBuf checks sizes); the pinned source stays untouched
+            // until the event recorded after this copy has completed.
+            unsafe {
+                result::memcpy_htod_async(dst + (i * STAGE) as u64, &*stage, self.stream).map_err(err("cuMemcpyHtoDAsync"))?;
+                result::event::record(self.events[b], self.stream).map_err(err("cuEventRecord"))?;
+            }
+        }
+        // SAFETY: a live stream.
+        unsafe { result::stream::synchronize(self.stream) }.map_err(err("cuStreamSynchronize"))
+    }
+
+    fn dtoh(&self, dst: &mut [u8], src: u64) -> DevResult<()> {
+        let total = dst.len();
+        let n = total.div_ceil(STAGE);
+        let len = |i: usize| STAGE.min(total - i * STAGE);
+        let issue = |i: usize| -> DevResult<()> {
+            let b = i % 2;
+            let stage = self.buf(b, len(i));
+            // SAFETY: src + offset holds len(i) bytes; the host reads the buffer only after the event.
+            unsafe {
+                result::memcpy_dtoh_async(stage, src + (i * STAGE) as u64, self.stream).map_err(err("cuMemcpyDtoHAsync"))?;
+                result::event::record(self.events[b], self.stream).map_err(err("cuEventRecord"))
+            }
+        };
+        issue(0)?;
+        for i in 0..n {
+            if i + 1 < n {
+                // The other buffer's previous chunk was copied out in the last iteration: reuse it.
+                issue(i + 1)?;
+            }
+            // SAFETY: a live event.
+            unsafe { result::event::synchronize(self.events[i % 2]) }.map_err(err("cuEventSynchronize"))?;
+            let stage = self.buf(i % 2, len(i));
+            Self::host_copy(&mut dst[i * STAGE..i * STAGE + len(i)], stage);
+        }
+        Ok(())
+    }
+
+    fn release(&self) {
+        // SAFETY: each handle was created by new() and is released once (at device drop, or on a failed new()).
+        unsafe {
+            for &b in &self.bufs {
+                if !b.is_null() {
+                    let _ = result::free_host(b as *mut c_void);
+                }
+            }
+            for &e in &self.events {
+                if !e.is_null() {
+                    let _ = result::event::destroy(e);
+                }
+            }
+            let _ = result::stream::destroy(self.stream);
+        }
     }
 }
