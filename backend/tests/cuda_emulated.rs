@@ -385,22 +385,16 @@ mod cuda_emulated {
     #[test]
     fn cuda_proofs_equal_cpu_proofs_under_every_quotient_placement() {
         use std::sync::Arc;
-        use halo2_proofs::plonk::{keygen_pk, keygen_vk};
-        use halo2_proofs::poly::kzg::commitment::ParamsKZG;
         use zkinfer_backend::params::EngineParams;
         use zkinfer_backend::plonk::prove_blake2b;
         use zkinfer_backend::plonk::quotient::Placement;
         use zkinfer_backend::stock::verify_stock;
-        use zkinfer_backend::Bn256;
         use zkinfer_testkit::sample_circuits::{fibonacci::Fibonacci, tuple_lookup::TupleLookup, Sample};
 
         fn case<S: Sample>(circuit: S) {
             let k = circuit.k();
-            let inst = circuit.instances();
+            let (stock, pk, inst) = sample_keys(&circuit);
             let inst: Vec<&[Fr]> = inst.iter().map(Vec::as_slice).collect();
-            let stock = ParamsKZG::<Bn256>::setup(k, rng(k as u64));
-            let vk = keygen_vk(&stock, &circuit.without_witnesses()).unwrap();
-            let pk = keygen_pk(&stock, vk, &circuit.without_witnesses()).unwrap();
             let prove = |engine: Arc<dyn Engine>, c: &S| {
                 let params = EngineParams::new(stock.clone(), engine).unwrap();
                 prove_blake2b(&params, &pk, c, &inst, rng(5))

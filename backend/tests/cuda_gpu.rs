@@ -169,13 +169,10 @@ mod cuda_gpu {
     /// byte for byte the CPU engine's, accepted by the stock verifier.
     #[test]
     fn cuda_gpu_quotient_kernels_and_proofs_match_cpu() {
-        use halo2_proofs::plonk::{keygen_pk, keygen_vk};
-        use halo2_proofs::poly::kzg::commitment::ParamsKZG;
         use zkinfer_backend::engine::cuda::row_kernel::every_op_program;
         use zkinfer_backend::params::EngineParams;
         use zkinfer_backend::plonk::{prove_blake2b, quotient};
         use zkinfer_backend::stock::verify_stock;
-        use zkinfer_backend::Bn256;
         use zkinfer_testkit::sample_circuits::{
             copies::ManyCopies, fibonacci::Fibonacci, instances::PublicColumns, selectors::ManySelectors,
             tuple_lookup::TupleLookup, Sample,
@@ -195,11 +192,8 @@ mod cuda_gpu {
 
         fn case<S: Sample>(g: &Arc<dyn Engine>, circuit: S) {
             let k = circuit.k();
-            let inst = circuit.instances();
+            let (stock, pk, inst) = sample_keys(&circuit);
             let inst: Vec<&[Fr]> = inst.iter().map(Vec::as_slice).collect();
-            let stock = ParamsKZG::<Bn256>::setup(k, rng(k as u64));
-            let vk = keygen_vk(&stock, &circuit.without_witnesses()).unwrap();
-            let pk = keygen_pk(&stock, vk, &circuit.without_witnesses()).unwrap();
             let cpu = EngineParams::new(stock.clone(), Arc::new(CpuEngine::new())).unwrap();
             let gpu = EngineParams::new(stock.clone(), g.clone()).unwrap();
             assert_eq!(

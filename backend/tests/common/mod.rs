@@ -67,3 +67,19 @@ pub fn naive_dft(a: &[Fr], omega: Fr, g: Fr) -> Vec<Fr> {
         })
         .collect()
 }
+
+/// A test-kit circuit's stock params (dev SRS seeded by k), proving key and instances.
+pub fn sample_keys<S: zkinfer_testkit::sample_circuits::Sample>(
+    circuit: &S,
+) -> (
+    halo2_proofs::poly::kzg::commitment::ParamsKZG<zkinfer_backend::Bn256>,
+    halo2_proofs::plonk::ProvingKey<G1Affine>,
+    Vec<Vec<Fr>>,
+) {
+    use halo2_proofs::plonk::{keygen_pk, keygen_vk, Circuit};
+    let k = circuit.k();
+    let stock = halo2_proofs::poly::kzg::commitment::ParamsKZG::<zkinfer_backend::Bn256>::setup(k, rng(k as u64));
+    let vk = keygen_vk(&stock, &circuit.without_witnesses()).unwrap();
+    let pk = keygen_pk(&stock, vk, &circuit.without_witnesses()).unwrap();
+    (stock, pk, circuit.instances())
+}
