@@ -20,6 +20,8 @@ pub struct ProveStats {
     pub phases: Vec<(&'static str, std::time::Duration)>,
     /// Where the quotient's columns lived (see [`super::quotient::Placement`]).
     pub quotient_placement: Option<super::quotient::Placement>,
+    /// Whether the advice stayed in the engine's memory from commitment to quotient ([`super::columns::ResidentAdvice`]).
+    pub advice_resident: bool,
 }
 
 impl ProveStats {
@@ -121,7 +123,8 @@ where
         .map_err(|e| ProveError::Transcript(std::io::Error::other(format!("{e:?}"))))?;
     columns::absorb_instances(instances, transcript)?;
     let instance_values = columns::instance_values(instances, ctx.n);
-    let advice_values = columns::commit_advice(&ctx, circuit, instances, rng, transcript)?;
+    let (mut advice_values, mut resident) = columns::commit_advice(&ctx, circuit, instances, rng, transcript)?;
+    stats.advice_resident = resident.is_some();
     stats.lap(PHASES[0], &mut t, on_phase);
     ctx.challenges = (0..ctx.cs.num_challenges()).map(|_| squeeze(transcript)).collect();
 
@@ -147,7 +150,13 @@ where
     let vanishing = vanishing::commit(&ctx, rng, transcript)?;
     let y = squeeze(transcript);
     // Everything to coefficient form (engine INTTs), Lagrange copies dropped as we go.
-    let advice: Vec<Vec<Fr>> = advice_values.into_iter().map(|v| ctx.to_coeff(v)).collect::<Result<_, _>>()?;
+    let advice: Vec<Vec<Fr>> = match resident.as_mut() {
+        Some(r) => {
+            r.to_coeff(&ctx, &mut advice_values)?;
+            advice_values
+        }
+        None => advice_values.into_iter().map(|v| ctx.to_coeff(v)).collect::<Result<_, _>>()?,
+    };
     let instance: Vec<Vec<Fr>> = instance_values.into_iter().map(|v| ctx.to_coeff(v)).collect::<Result<_, _>>()?;
     let permutation = permutation.construct(&ctx)?;
     let lookups: Vec<lookup::Constructed> = lookups.into_iter().map(|l| l.construct(&ctx)).collect::<Result<_, _>>()?;
@@ -164,7 +173,14 @@ where
     quotient_columns.extend(lookups.iter().flat_map(lookup::Constructed::polys));
     quotient_columns.extend([&pk.l0()[..], &pk.l_last()[..], &pk.l_active_row()[..]]);
     debug_assert_eq!(quotient_columns.len(), layout.len);
-    let (h, placement) = quotient::h(&ctx, &program, &quotient_columns, y)?;
+    let mut on_engine: Vec<Option<&crate::engine::ScalarBuffer>> = vec![None; quotient_columns.len()];
+    if let Some(r) = &resident {
+        for (i, b) in r.buffers.iter().enumerate() {
+            on_engine[layout.advice + i] = Some(b);
+        }
+    }
+    let (h, placement) = quotient::h(&ctx, &program, &quotient_columns, &on_engine, y)?;
+    drop(resident);
     stats.quotient_placement = Some(placement);
     drop(quotient_columns);
     let vanishing = vanishing.construct(&ctx, h, transcript)?;

@@ -192,7 +192,15 @@ pub fn numerator_program(ctx: &Ctx<'_>, layout: &Layout, ch: &Challenges) -> Res
 /// The engine evaluates the program with y folded in, group by group ([`split`]: few multiplications, and only a
 /// group's columns on the coset at a time); the self-check evaluates the program as compiled, constraint by
 /// constraint, so it also checks the folding and the grouping.
-pub fn h(ctx: &Ctx<'_>, program: &RowProgram, columns: &[&[Fr]], y: Fr) -> Result<(Vec<Fr>, Placement), ProveError> {
+/// `on_engine[c]`, when given, is column c's coefficients already in the engine's memory (the same values as
+/// `columns[c]`), used instead of uploading them.
+pub fn h(
+    ctx: &Ctx<'_>,
+    program: &RowProgram,
+    columns: &[&[Fr]],
+    on_engine: &[Option<&ScalarBuffer>],
+    y: Fr,
+) -> Result<(Vec<Fr>, Placement), ProveError> {
     let groups = split(program, y);
     tracing::debug!(
         "quotient program: {} ops ({} multiplications) folded into {} group(s) of {} ops ({} multiplications); \
@@ -205,7 +213,7 @@ pub fn h(ctx: &Ctx<'_>, program: &RowProgram, columns: &[&[Fr]], y: Fr) -> Resul
         groups.peak,
         groups.used,
     );
-    let (h, placement) = compute_h(ctx, &groups, columns)?;
+    let (h, placement) = compute_h(ctx, &groups, columns, on_engine)?;
     let (lhs, rhs) = check_at(ctx, program, columns, y, &h, y.square() + Fr::from(3));
     if lhs != rhs {
         return Err(ProveError::Unsatisfied);
@@ -228,7 +236,8 @@ pub enum Placement {
 
 impl Placement {
     /// The placement for `engine`: device memory needed, with a tenth kept free, against what it has.
-    pub fn plan(engine: &dyn crate::engine::Engine, n: usize, groups: &Groups) -> (Placement, String) {
+    /// `on_engine`: how many of the columns the groups read are already in the engine's memory.
+    pub fn plan(engine: &dyn crate::engine::Engine, n: usize, groups: &Groups, on_engine: usize) -> (Placement, String) {
         let Some(free) = engine.device_memory_free() else {
             return (Placement::PerPart, "host-memory engine".into());
         };
@@ -236,12 +245,14 @@ impl Placement {
         let budget = free / 10 * 9;
         // Coset columns at the peak, the running sum and the next one (launch tables are within the margin).
         let per_part = (groups.peak as u64 + 2) * col;
-        let resident = per_part + groups.used as u64 * col;
+        let resident = per_part + groups.used.saturating_sub(on_engine) as u64 * col;
         let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
         let why = format!(
-            "{:.2} GiB of device memory free; all {} columns resident need {:.2} GiB, one part's {} columns {:.2} GiB",
+            "{:.2} GiB of device memory free; all {} columns resident ({} already) need {:.2} GiB more, one part's {} \
+             columns {:.2} GiB",
             gib(free),
             groups.used,
+            on_engine,
             gib(resident),
             groups.peak,
             gib(per_part)
@@ -257,16 +268,30 @@ impl Placement {
 }
 
 /// Coefficients of h(X), truncated to n·(degree − 1) as the verifier expects.
-pub fn compute_h(ctx: &Ctx<'_>, groups: &Groups, coeffs: &[&[Fr]]) -> Result<(Vec<Fr>, Placement), ProveError> {
-    let (placement, why) = Placement::plan(ctx.engine, ctx.n, groups);
+pub fn compute_h(
+    ctx: &Ctx<'_>,
+    groups: &Groups,
+    coeffs: &[&[Fr]],
+    on_engine: &[Option<&ScalarBuffer>],
+) -> Result<(Vec<Fr>, Placement), ProveError> {
+    let mut read = vec![false; coeffs.len()];
+    for g in &groups.groups {
+        for &c in &g.columns {
+            read[c] = true;
+        }
+    }
+    let already = (0..coeffs.len()).filter(|&c| read[c] && on_engine.get(c).is_some_and(Option::is_some)).count();
+    let (placement, why) = Placement::plan(ctx.engine, ctx.n, groups, already);
     let h = match placement {
         Placement::Host => {
             tracing::warn!("quotient: on the CPU engine, the device is too small ({why})");
-            compute_h_on(&crate::engine::cpu::CpuEngine::new(), ctx, groups, coeffs, Placement::PerPart)
+            // Buffers of the device engine mean nothing to the CPU engine.
+            let none = vec![None; coeffs.len()];
+            compute_h_on(&crate::engine::cpu::CpuEngine::new(), ctx, groups, coeffs, &none, Placement::PerPart)
         }
         p => {
             tracing::debug!("quotient: columns {p:?} on {} ({why})", ctx.engine.name());
-            compute_h_on(ctx.engine, ctx, groups, coeffs, p)
+            compute_h_on(ctx.engine, ctx, groups, coeffs, on_engine, p)
         }
     }?;
     Ok((h, placement))
@@ -277,6 +302,7 @@ fn compute_h_on(
     ctx: &Ctx<'_>,
     groups: &Groups,
     coeffs: &[&[Fr]],
+    on_engine: &[Option<&ScalarBuffer>],
     placement: Placement,
 ) -> Result<Vec<Fr>, ProveError> {
     let n = ctx.n;
@@ -294,11 +320,18 @@ fn compute_h_on(
             read[c] = true;
         }
     }
-    let resident: Vec<Option<ScalarBuffer>> = if placement == Placement::Resident {
-        coeffs.iter().zip(&read).map(|(c, &r)| if r { engine.upload(c).map(Some) } else { Ok(None) }).collect::<Result<_, _>>()?
+    // Columns uploaded here (Resident): those read and not already on the engine.
+    let uploaded: Vec<Option<ScalarBuffer>> = if placement == Placement::Resident {
+        coeffs
+            .iter()
+            .enumerate()
+            .map(|(c, v)| if read[c] && on_engine.get(c).is_none_or(Option::is_none) { engine.upload(v).map(Some) } else { Ok(None) })
+            .collect::<Result<_, _>>()?
     } else {
         (0..coeffs.len()).map(|_| None).collect()
     };
+    let resident: Vec<Option<&ScalarBuffer>> =
+        (0..coeffs.len()).map(|c| on_engine.get(c).copied().flatten().or(uploaded[c].as_ref())).collect();
     let mut bufs: Vec<Option<ScalarBuffer>> = (0..coeffs.len()).map(|_| None).collect();
     let mut spare: Vec<ScalarBuffer> = Vec::new();
     let mut ext = vec![Fr::ZERO; n * parts];
@@ -316,7 +349,7 @@ fn compute_h_on(
                         Some(b) => b,
                         None => engine.alloc(n)?,
                     };
-                    match &resident[c] {
+                    match resident[c] {
                         Some(r) => engine.copy_from(&mut buf, r)?,
                         None => engine.write(&mut buf, coeffs[c])?,
                     }
@@ -345,7 +378,8 @@ fn compute_h_on(
         ext.par_chunks_mut(parts).zip(part.par_iter()).for_each(|(dst, v)| dst[i] = *v * inv);
         g *= omega_ext;
     }
-    drop((resident, bufs, spare, acc, next, part));
+    drop(resident);
+    drop((uploaded, bufs, spare, acc, next, part));
     let t2 = std::time::Instant::now();
     engine.coset_ntt(&mut ext, zeta, NttDirection::Inverse)?;
     tracing::debug!(

@@ -76,7 +76,7 @@ pub fn sample_keys<S: zkinfer_testkit::sample_circuits::Sample>(
     halo2_proofs::plonk::ProvingKey<G1Affine>,
     Vec<Vec<Fr>>,
 ) {
-    use halo2_proofs::plonk::{keygen_pk, keygen_vk, Circuit};
+    use halo2_proofs::plonk::{keygen_pk, keygen_vk};
     let k = circuit.k();
     let stock = halo2_proofs::poly::kzg::commitment::ParamsKZG::<zkinfer_backend::Bn256>::setup(k, rng(k as u64));
     let vk = keygen_vk(&stock, &circuit.without_witnesses()).unwrap();
