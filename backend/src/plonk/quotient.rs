@@ -11,6 +11,10 @@
 //! constraint groups in flight ([`split`]): each column is moved onto the coset when its first group needs it and
 //! freed after its last. The interleaved parts are exactly h on the
 //! coset ζ·<ω_ext>, so one inverse coset NTT of size 2^extended_k gives h's coefficients.
+//!
+//! All of it runs on engine buffers, so on a GPU the columns, the coset NTTs and the evaluation (a kernel generated
+//! from each group's program) stay on the device; [`Placement`] decides from the free device memory whether every
+//! column is uploaded once for all parts, or per part, or — a device too small — the phase runs on the CPU engine.
 
 use std::cell::RefCell;
 
@@ -274,12 +278,7 @@ pub fn compute_h(
     coeffs: &[&[Fr]],
     on_engine: &[Option<&ScalarBuffer>],
 ) -> Result<(Vec<Fr>, Placement), ProveError> {
-    let mut read = vec![false; coeffs.len()];
-    for g in &groups.groups {
-        for &c in &g.columns {
-            read[c] = true;
-        }
-    }
+    let read = columns_read(groups, coeffs.len());
     let already = (0..coeffs.len()).filter(|&c| read[c] && on_engine.get(c).is_some_and(Option::is_some)).count();
     let (placement, why) = Placement::plan(ctx.engine, ctx.n, groups, already);
     let h = match placement {
@@ -295,6 +294,17 @@ pub fn compute_h(
         }
     }?;
     Ok((h, placement))
+}
+
+/// For each of `len` columns, whether any group reads it.
+fn columns_read(groups: &Groups, len: usize) -> Vec<bool> {
+    let mut read = vec![false; len];
+    for g in &groups.groups {
+        for &c in &g.columns {
+            read[c] = true;
+        }
+    }
+    read
 }
 
 fn compute_h_on(
@@ -314,12 +324,7 @@ fn compute_h_on(
     let zeta = Fr::ZETA;
 
     // Which columns the groups read: the only ones uploaded when resident.
-    let mut read = vec![false; coeffs.len()];
-    for g in &groups.groups {
-        for &c in &g.columns {
-            read[c] = true;
-        }
-    }
+    let read = columns_read(groups, coeffs.len());
     // Columns uploaded here (Resident): those read and not already on the engine.
     let uploaded: Vec<Option<ScalarBuffer>> = if placement == Placement::Resident {
         coeffs
