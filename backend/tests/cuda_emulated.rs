@@ -422,10 +422,10 @@ mod cuda_emulated {
                 }
             }
             assert_eq!(seen, [Placement::Host, Placement::PerPart, Placement::Resident], "k {k}: placements tried");
-            // Room for everything: the advice also stays on the device from its commitment to the quotient.
+            // Room for everything: the witness columns also stay on the device from their commitment to the quotient.
             let (got, stats) = prove(Arc::new(CudaEngine::emulated_with_memory(1 << 30).unwrap()), &circuit).unwrap();
-            assert!(stats.advice_resident && stats.quotient_placement == Some(Placement::Resident));
-            assert_eq!(got, want, "k {k}: advice resident: proof differs from the CPU engine's");
+            assert!(stats.witness_on_engine && stats.quotient_placement == Some(Placement::Resident));
+            assert_eq!(got, want, "k {k}: witness kept on the device: proof differs from the CPU engine's");
         }
         case(Fibonacci::new(40, 1, 1));
         case(TupleLookup::new(40));

@@ -7,7 +7,7 @@ use halo2_proofs::poly::{EvaluationDomain, Rotation};
 use halo2_proofs::transcript::{EncodedChallenge, TranscriptWrite};
 
 use super::{poly, ProveError};
-use crate::engine::{Engine, NttDirection};
+use crate::engine::{Engine, NttDirection, ScalarBuffer};
 use crate::params::EngineParams;
 use crate::{Fr, G1Affine, G1};
 
@@ -23,6 +23,17 @@ pub struct Ctx<'a> {
     /// Rows 0..usable_rows hold the witness; the rest are blinding rows plus the "last" row.
     pub usable_rows: usize,
     pub challenges: Vec<Fr>,
+    /// Witness columns (advice, permutation products, lookups' A', S', Z) kept in the engine's memory from their
+    /// commitment to the quotient, by their index in the quotient's column layout; None when not kept (host-memory
+    /// engines, or a device without room: see [`keep_witness_on_engine`]).
+    pub kept: Option<std::sync::Mutex<Vec<Option<ScalarBuffer>>>>,
+}
+
+/// Whether to keep witness columns on the engine: a device engine whose free memory holds twice every column the
+/// quotient reads (`columns`, each of `n` scalars), so the quotient can still keep all its columns resident beside
+/// them.
+pub fn keep_witness_on_engine(engine: &dyn Engine, columns: usize, n: usize) -> bool {
+    engine.device_memory_free().is_some_and(|free| 2 * (columns as u64) * (n as u64) * 32 <= free)
 }
 
 fn normalize(points: Vec<G1>) -> Vec<G1Affine> {
@@ -45,6 +56,35 @@ impl Ctx<'_> {
         self.engine.ntt(&mut v, NttDirection::Inverse)?;
         Ok(v)
     }
+    /// Commitments of witness columns (Lagrange form) that the quotient reads as layout columns `at`. When witness
+    /// columns are kept on the engine, each is uploaded once, committed from there and kept.
+    pub fn commit_witness(&self, polys: &[&[Fr]], at: &[usize]) -> Result<Vec<G1Affine>, ProveError> {
+        let Some(kept) = &self.kept else { return self.commit_lagrange(polys) };
+        let mut points = Vec::with_capacity(polys.len());
+        for (p, &i) in polys.iter().zip(at) {
+            let b = self.engine.upload(p)?;
+            points.push(self.engine.msm_buffer(self.params.lagrange_bases(), &b)?);
+            kept.lock().map_err(|_| ProveError::Unsupported("kept columns poisoned".into()))?[i] = Some(b);
+        }
+        Ok(normalize(points))
+    }
+    /// [`Ctx::to_coeff`] of the witness column at layout index `at`: on the engine when it is kept there (the
+    /// coefficients are downloaded into `v` for the host's evaluations and stay kept for the quotient).
+    pub fn witness_to_coeff(&self, mut v: Vec<Fr>, at: usize) -> Result<Vec<Fr>, ProveError> {
+        if let Some(kept) = &self.kept {
+            let mut kept = kept.lock().map_err(|_| ProveError::Unsupported("kept columns poisoned".into()))?;
+            if let Some(b) = kept[at].as_mut() {
+                self.engine.ntt_buffer(b, None, NttDirection::Inverse)?;
+                self.engine.download(b, &mut v)?;
+                return Ok(v);
+            }
+        }
+        self.to_coeff(v)
+    }
+    /// The kept columns, by layout index (empty when none are kept), handed to the quotient.
+    pub fn take_kept(&self) -> Vec<Option<ScalarBuffer>> {
+        self.kept.as_ref().and_then(|k| k.lock().ok().map(|mut v| std::mem::take(&mut *v))).unwrap_or_default()
+    }
     /// ω^r x: the point a query at rotation r opens when the challenge is x.
     pub fn rotate(&self, x: Fr, r: i32) -> Fr {
         self.domain.rotate_omega(x, Rotation(r))
@@ -55,13 +95,19 @@ impl Ctx<'_> {
     }
 }
 
-/// Commits Lagrange-form columns and writes the commitments to the transcript in order.
-pub fn write_lagrange_commitments<E, T>(ctx: &Ctx<'_>, polys: &[&[Fr]], transcript: &mut T) -> Result<(), ProveError>
+/// Commits witness columns (Lagrange form; the quotient's layout columns `at`) and writes the commitments to the
+/// transcript in order.
+pub fn write_witness_commitments<E, T>(
+    ctx: &Ctx<'_>,
+    polys: &[&[Fr]],
+    at: &[usize],
+    transcript: &mut T,
+) -> Result<(), ProveError>
 where
     E: EncodedChallenge<G1Affine>,
     T: TranscriptWrite<G1Affine, E>,
 {
-    for c in ctx.commit_lagrange(polys)? {
+    for c in ctx.commit_witness(polys, at)? {
         transcript.write_point(c)?;
     }
     Ok(())

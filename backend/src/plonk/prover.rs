@@ -20,8 +20,8 @@ pub struct ProveStats {
     pub phases: Vec<(&'static str, std::time::Duration)>,
     /// Where the quotient's columns lived (see [`super::quotient::Placement`]).
     pub quotient_placement: Option<super::quotient::Placement>,
-    /// Whether the advice stayed in the engine's memory from commitment to quotient ([`super::columns::ResidentAdvice`]).
-    pub advice_resident: bool,
+    /// Whether the witness columns stayed in the engine's memory from commitment to quotient ([`Ctx::kept`]).
+    pub witness_on_engine: bool,
 }
 
 impl ProveStats {
@@ -85,7 +85,7 @@ pub(crate) fn context<'a>(
             });
         }
     }
-    Ok(Ctx {
+    let mut ctx = Ctx {
         engine: params.engine().as_ref(),
         params,
         pk,
@@ -95,7 +95,13 @@ pub(crate) fn context<'a>(
         blinding_factors,
         usable_rows,
         challenges: Vec::new(),
-    })
+        kept: None,
+    };
+    let columns = Layout::full(&ctx, permutation::sets(cs)).len;
+    if super::ctx::keep_witness_on_engine(ctx.engine, columns, n) {
+        ctx.kept = Some(std::sync::Mutex::new((0..columns).map(|_| None).collect()));
+    }
+    Ok(ctx)
 }
 
 /// Proves `circuit` into `transcript`, calling `on_phase` as each of [`PHASES`] finishes.
@@ -123,8 +129,9 @@ where
         .map_err(|e| ProveError::Transcript(std::io::Error::other(format!("{e:?}"))))?;
     columns::absorb_instances(instances, transcript)?;
     let instance_values = columns::instance_values(instances, ctx.n);
-    let (mut advice_values, mut resident) = columns::commit_advice(&ctx, circuit, instances, rng, transcript)?;
-    stats.advice_resident = resident.is_some();
+    let layout = Layout::full(&ctx, permutation::sets(ctx.cs));
+    let advice_values = columns::commit_advice(&ctx, &layout, circuit, instances, rng, transcript)?;
+    stats.witness_on_engine = ctx.kept.is_some();
     stats.lap(PHASES[0], &mut t, on_phase);
     ctx.challenges = (0..ctx.cs.num_challenges()).map(|_| squeeze(transcript)).collect();
 
@@ -136,33 +143,36 @@ where
         .chain(advice_values.iter().map(Vec::as_slice))
         .chain(instance_values.iter().map(Vec::as_slice))
         .collect();
-    let permuted = lookup::commit_permuted(&ctx, theta, &base_columns, &Layout::base(&ctx), rng, transcript)?;
+    let permuted =
+        lookup::commit_permuted(&ctx, theta, &base_columns, &Layout::base(&ctx), layout.lookup, rng, transcript)?;
     drop(base_columns);
     stats.lap(PHASES[1], &mut t, on_phase);
 
     let beta = squeeze(transcript);
     let gamma = squeeze(transcript);
     let permutation =
-        permutation::commit(&ctx, &advice_values, &fixed_values, &instance_values, beta, gamma, rng, transcript)?;
-    let lookups = lookup::commit_products(&ctx, permuted, beta, gamma, rng, transcript)?;
+        permutation::commit(&ctx, layout.perm_z, &advice_values, &fixed_values, &instance_values, beta, gamma, rng, transcript)?;
+    let lookups = lookup::commit_products(&ctx, layout.lookup, permuted, beta, gamma, rng, transcript)?;
     stats.lap(PHASES[2], &mut t, on_phase);
 
     let vanishing = vanishing::commit(&ctx, rng, transcript)?;
     let y = squeeze(transcript);
     // Everything to coefficient form (engine INTTs), Lagrange copies dropped as we go.
-    let advice: Vec<Vec<Fr>> = match resident.as_mut() {
-        Some(r) => {
-            r.to_coeff(&ctx, &mut advice_values)?;
-            advice_values
-        }
-        None => advice_values.into_iter().map(|v| ctx.to_coeff(v)).collect::<Result<_, _>>()?,
-    };
+    let advice: Vec<Vec<Fr>> = advice_values
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| ctx.witness_to_coeff(v, layout.advice + i))
+        .collect::<Result<_, _>>()?;
     let instance: Vec<Vec<Fr>> = instance_values.into_iter().map(|v| ctx.to_coeff(v)).collect::<Result<_, _>>()?;
-    let permutation = permutation.construct(&ctx)?;
-    let lookups: Vec<lookup::Constructed> = lookups.into_iter().map(|l| l.construct(&ctx)).collect::<Result<_, _>>()?;
+    let permutation = permutation.construct(&ctx, layout.perm_z)?;
+    let lookups: Vec<lookup::Constructed> = lookups
+        .into_iter()
+        .enumerate()
+        .map(|(j, l)| l.construct(&ctx, layout.lookup + 3 * j))
+        .collect::<Result<_, _>>()?;
     stats.lap(PHASES[3], &mut t, on_phase);
 
-    let layout = Layout::full(&ctx, permutation.sets());
+    debug_assert_eq!(layout.len, Layout::full(&ctx, permutation.sets()).len);
     let program = quotient::numerator_program(&ctx, &layout, &Challenges { theta, beta, gamma })?;
     let mut quotient_columns: Vec<&[Fr]> = Vec::with_capacity(layout.len);
     quotient_columns.extend(pk.fixed_polys().iter().map(|p| &p[..]));
@@ -173,14 +183,11 @@ where
     quotient_columns.extend(lookups.iter().flat_map(lookup::Constructed::polys));
     quotient_columns.extend([&pk.l0()[..], &pk.l_last()[..], &pk.l_active_row()[..]]);
     debug_assert_eq!(quotient_columns.len(), layout.len);
-    let mut on_engine: Vec<Option<&crate::engine::ScalarBuffer>> = vec![None; quotient_columns.len()];
-    if let Some(r) = &resident {
-        for (i, b) in r.buffers.iter().enumerate() {
-            on_engine[layout.advice + i] = Some(b);
-        }
-    }
+    let kept = ctx.take_kept();
+    let on_engine: Vec<Option<&crate::engine::ScalarBuffer>> = kept.iter().map(Option::as_ref).collect();
     let (h, placement) = quotient::h(&ctx, &program, &quotient_columns, &on_engine, y)?;
-    drop(resident);
+    drop(on_engine);
+    drop(kept);
     stats.quotient_placement = Some(placement);
     drop(quotient_columns);
     let vanishing = vanishing.construct(&ctx, h, transcript)?;

@@ -18,7 +18,7 @@ use halo2_proofs::transcript::{EncodedChallenge, TranscriptWrite};
 use rand_core::RngCore;
 use rayon::prelude::*;
 
-use super::ctx::{write_eval, write_lagrange_commitments};
+use super::ctx::{write_eval, write_witness_commitments};
 use super::quotient::{compile_compressed, Challenges, Common, Layout};
 use super::shplonk::Openings;
 use super::{Ctx, ProveError};
@@ -41,6 +41,7 @@ pub fn commit_permuted<E, T>(
     theta: Fr,
     columns: &[&[Fr]],
     layout: &Layout,
+    at: usize,
     rng: &mut impl RngCore,
     transcript: &mut T,
 ) -> Result<Vec<Permuted>, ProveError>
@@ -75,7 +76,9 @@ where
     }
     let polys: Vec<&[Fr]> =
         out.iter().flat_map(|p| [p.permuted_input.as_slice(), p.permuted_table.as_slice()]).collect();
-    write_lagrange_commitments(ctx, &polys, transcript)?;
+    // A' and S' of lookup j are layout columns at + 3j and at + 3j + 1 (Z is at + 3j + 2).
+    let cols: Vec<usize> = (0..out.len()).flat_map(|j| [at + 3 * j, at + 3 * j + 1]).collect();
+    write_witness_commitments(ctx, &polys, &cols, transcript)?;
     Ok(out)
 }
 
@@ -114,6 +117,7 @@ pub struct Committed {
 /// commitments, one batch.
 pub fn commit_products<E, T>(
     ctx: &Ctx<'_>,
+    at: usize,
     permuted: Vec<Permuted>,
     beta: Fr,
     gamma: Fr,
@@ -126,7 +130,8 @@ where
 {
     let z: Vec<Vec<Fr>> = permuted.iter().map(|p| product(ctx, p, beta, gamma, rng)).collect();
     let refs: Vec<&[Fr]> = z.iter().map(Vec::as_slice).collect();
-    write_lagrange_commitments(ctx, &refs, transcript)?;
+    let cols: Vec<usize> = (0..refs.len()).map(|j| at + 3 * j + 2).collect();
+    write_witness_commitments(ctx, &refs, &cols, transcript)?;
     Ok(permuted
         .into_iter()
         .zip(z)
@@ -139,12 +144,12 @@ where
 }
 
 impl Committed {
-    /// A', S', Z in coefficient form (engine INTTs).
-    pub fn construct(self, ctx: &Ctx<'_>) -> Result<Constructed, ProveError> {
+    /// A', S', Z in coefficient form (engine INTTs); `at` is this lookup's first layout column (A').
+    pub fn construct(self, ctx: &Ctx<'_>, at: usize) -> Result<Constructed, ProveError> {
         Ok(Constructed {
-            permuted_input: ctx.to_coeff(self.permuted_input)?,
-            permuted_table: ctx.to_coeff(self.permuted_table)?,
-            z: ctx.to_coeff(self.z)?,
+            permuted_input: ctx.witness_to_coeff(self.permuted_input, at)?,
+            permuted_table: ctx.witness_to_coeff(self.permuted_table, at + 1)?,
+            z: ctx.witness_to_coeff(self.z, at + 2)?,
         })
     }
 }

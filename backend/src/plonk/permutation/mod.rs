@@ -15,7 +15,7 @@ use halo2_proofs::plonk::Any;
 use halo2_proofs::transcript::{EncodedChallenge, TranscriptWrite};
 use rand_core::RngCore;
 
-use super::ctx::{write_eval, write_lagrange_commitments};
+use super::ctx::{write_eval, write_witness_commitments};
 use super::quotient::{Challenges, Common, Layout};
 use super::shplonk::Openings;
 use super::{Ctx, ProveError};
@@ -41,6 +41,7 @@ pub struct Committed {
 #[allow(clippy::too_many_arguments)]
 pub fn commit<E, T>(
     ctx: &Ctx<'_>,
+    at: usize,
     advice: &[Vec<Fr>],
     fixed: &[&[Fr]],
     instance: &[Vec<Fr>],
@@ -55,14 +56,15 @@ where
 {
     let z = product::products(ctx, advice, fixed, instance, beta, gamma, rng);
     let refs: Vec<&[Fr]> = z.iter().map(Vec::as_slice).collect();
-    write_lagrange_commitments(ctx, &refs, transcript)?;
+    let cols: Vec<usize> = (0..refs.len()).map(|i| at + i).collect();
+    write_witness_commitments(ctx, &refs, &cols, transcript)?;
     Ok(Committed { z })
 }
 
 impl Committed {
-    /// The products in coefficient form (engine INTTs).
-    pub fn construct(self, ctx: &Ctx<'_>) -> Result<Constructed, ProveError> {
-        let z = self.z.into_iter().map(|v| ctx.to_coeff(v)).collect::<Result<_, _>>()?;
+    /// The products in coefficient form (engine INTTs); `at` is the first product's layout column.
+    pub fn construct(self, ctx: &Ctx<'_>, at: usize) -> Result<Constructed, ProveError> {
+        let z = self.z.into_iter().enumerate().map(|(i, v)| ctx.witness_to_coeff(v, at + i)).collect::<Result<_, _>>()?;
         Ok(Constructed { z })
     }
 }
