@@ -286,11 +286,11 @@ pub fn compute_h(
             tracing::warn!("quotient: on the CPU engine, the device is too small ({why})");
             // Buffers of the device engine mean nothing to the CPU engine.
             let none = vec![None; coeffs.len()];
-            compute_h_on(&crate::engine::cpu::CpuEngine::new(), ctx, groups, coeffs, &none, Placement::PerPart)
+            compute_h_on(&crate::engine::cpu::CpuEngine::new(), ctx, groups, coeffs, &read, &none, Placement::PerPart)
         }
         p => {
             tracing::debug!("quotient: columns {p:?} on {} ({why})", ctx.engine.name());
-            compute_h_on(ctx.engine, ctx, groups, coeffs, on_engine, p)
+            compute_h_on(ctx.engine, ctx, groups, coeffs, &read, on_engine, p)
         }
     }?;
     Ok((h, placement))
@@ -312,6 +312,7 @@ fn compute_h_on(
     ctx: &Ctx<'_>,
     groups: &Groups,
     coeffs: &[&[Fr]],
+    read: &[bool],
     on_engine: &[Option<&ScalarBuffer>],
     placement: Placement,
 ) -> Result<Vec<Fr>, ProveError> {
@@ -323,9 +324,7 @@ fn compute_h_on(
     let omega_ext = root_of_unity(ext_k);
     let zeta = Fr::ZETA;
 
-    // Which columns the groups read: the only ones uploaded when resident.
-    let read = columns_read(groups, coeffs.len());
-    // Columns uploaded here (Resident): those read and not already on the engine.
+    // Columns uploaded here (Resident): those the groups read and not already on the engine.
     let uploaded: Vec<Option<ScalarBuffer>> = if placement == Placement::Resident {
         coeffs
             .iter()

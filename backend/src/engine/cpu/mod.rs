@@ -179,23 +179,12 @@ impl Engine for CpuEngine {
 
     fn write(&self, buf: &mut ScalarBuffer, values: &[Fr]) -> Result<()> {
         const OP: &str = "write";
-        let v = self.vec_mut(buf, OP)?;
-        if v.len() != values.len() {
-            return Err(EngineError::LengthMismatch { op: OP, what: "values", got: values.len(), expected: v.len() });
-        }
-        v.par_chunks_mut(1 << 14).zip(values.par_chunks(1 << 14)).for_each(|(d, s)| d.copy_from_slice(s));
-        Ok(())
+        copy_into(OP, "values", self.vec_mut(buf, OP)?, values)
     }
 
     fn copy_from(&self, dst: &mut ScalarBuffer, src: &ScalarBuffer) -> Result<()> {
         const OP: &str = "copy_from";
-        let s = self.vec(src, OP)?;
-        let d = self.vec_mut(dst, OP)?;
-        if d.len() != s.len() {
-            return Err(EngineError::LengthMismatch { op: OP, what: "source", got: s.len(), expected: d.len() });
-        }
-        d.par_chunks_mut(1 << 14).zip(s.par_chunks(1 << 14)).for_each(|(d, s)| d.copy_from_slice(s));
-        Ok(())
+        copy_into(OP, "source", self.vec_mut(dst, OP)?, self.vec(src, OP)?)
     }
 
     fn evaluate_rows_buffers(
@@ -256,4 +245,13 @@ impl Engine for CpuEngine {
         ntt::distribute_powers(self.vec_mut(a, "distribute_powers")?, c);
         Ok(())
     }
+}
+
+/// `dst = src` in parallel, refusing a length mismatch.
+fn copy_into(op: &'static str, what: &'static str, dst: &mut [Fr], src: &[Fr]) -> Result<()> {
+    if dst.len() != src.len() {
+        return Err(EngineError::LengthMismatch { op, what, got: src.len(), expected: dst.len() });
+    }
+    dst.par_chunks_mut(1 << 14).zip(src.par_chunks(1 << 14)).for_each(|(d, s)| d.copy_from_slice(s));
+    Ok(())
 }

@@ -50,6 +50,41 @@ pub trait Device: Send + Sync {
     fn meter(&self) -> &MemoryMeter;
 }
 
+/// The generated kernels a device has loaded: each distinct (source, kernel) loaded once, handles in load order.
+pub struct GeneratedKernels<T> {
+    loaded: Vec<T>,
+    handles: std::collections::HashMap<(String, String), usize>,
+}
+
+impl<T> Default for GeneratedKernels<T> {
+    fn default() -> Self {
+        GeneratedKernels { loaded: Vec::new(), handles: Default::default() }
+    }
+}
+
+impl<T> GeneratedKernels<T> {
+    /// The handle of (source, kernel), loading it with `load` the first time.
+    pub fn handle(&mut self, source: &str, kernel: &str, load: impl FnOnce() -> DevResult<T>) -> DevResult<usize> {
+        let key = (source.to_string(), kernel.to_string());
+        if let Some(&h) = self.handles.get(&key) {
+            return Ok(h);
+        }
+        self.loaded.push(load()?);
+        self.handles.insert(key, self.loaded.len() - 1);
+        Ok(self.loaded.len() - 1)
+    }
+
+    /// What `handle` refers to.
+    pub fn get(&self, handle: usize) -> DevResult<&T> {
+        self.loaded.get(handle).ok_or_else(|| format!("no generated kernel #{handle}"))
+    }
+
+    /// Everything loaded, in load order.
+    pub fn all(&self) -> &[T] {
+        &self.loaded
+    }
+}
+
 /// Bytes of device memory held and the most held at once since the last [`MemoryMeter::reset_peak`].
 #[derive(Debug, Default)]
 pub struct MemoryMeter {

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use cudarc::driver::{result, sys, CudaContext};
 
 use super::compile;
-use super::device::{DevResult, Device, MemoryMeter};
+use super::device::{DevResult, Device, GeneratedKernels, MemoryMeter};
 
 pub struct CudaDevice {
     ctx: Arc<CudaContext>,
@@ -22,8 +22,8 @@ pub struct CudaDevice {
     arch: String,
     /// Pinned staging for large host <-> device copies (None: pageable synchronous copies only).
     staging: Option<Mutex<Staging>>,
-    /// Generated kernels: (module, function) in load order, and the handle of each (source, kernel) loaded.
-    generated: Mutex<(Vec<(sys::CUmodule, sys::CUfunction)>, HashMap<(String, String), usize>)>,
+    /// Generated kernels: (module, function) of each.
+    generated: Mutex<GeneratedKernels<(sys::CUmodule, sys::CUfunction)>>,
     /// `ZKINFER_CUDA_SYNC=1`: synchronise after every launch, so an asynchronous fault is reported under the name
     /// of the kernel that caused it rather than at the next copy.
     sync_launches: bool,
@@ -160,7 +160,7 @@ impl Drop for CudaDevice {
                 st.release();
             }
             if let Ok(g) = self.generated.lock() {
-                for (m, _) in &g.0 {
+                for (m, _) in g.all() {
                     // SAFETY: loaded by load_generated, unloaded once.
                     let _ = unsafe { result::module::unload(*m) };
                 }
@@ -253,38 +253,34 @@ impl Device for CudaDevice {
     }
 
     fn load_generated(&self, source: &str, kernel: &str) -> DevResult<usize> {
-        let key = (source.to_string(), kernel.to_string());
         let mut g = self.generated.lock().map_err(|_| "generated-kernel table poisoned".to_string())?;
-        if let Some(&h) = g.1.get(&key) {
-            return Ok(h);
-        }
-        let t = std::time::Instant::now();
-        let cubin = compile::cubin_cached_source(&compile::generated_program(source), c"generated.cu", &self.arch)?;
-        self.bind()?;
-        // SAFETY: a complete cubin image produced by NVRTC for this architecture.
-        let module = unsafe { result::module::load_data(cubin.as_ptr() as *const c_void) }
-            .map_err(err("loading a generated kernel module"))?;
-        // SAFETY: a live module.
-        let f = match unsafe { result::module::get_function(module, CString::new(kernel).map_err(|e| e.to_string())?) } {
-            Ok(f) => f,
-            Err(e) => {
-                // SAFETY: loaded just above, unloaded once.
-                let _ = unsafe { result::module::unload(module) };
-                return Err(format!("generated kernel `{kernel}` not in its module: {e}"));
-            }
-        };
-        tracing::debug!("generated kernel `{kernel}` ({} bytes of source) ready in {:.2} s", source.len(), t.elapsed().as_secs_f64());
-        g.0.push((module, f));
-        let h = g.0.len() - 1;
-        g.1.insert(key, h);
-        Ok(h)
+        g.handle(source, kernel, || {
+            let t = std::time::Instant::now();
+            let cubin = compile::cubin_cached_source(&compile::generated_program(source), c"generated.cu", &self.arch)?;
+            self.bind()?;
+            // SAFETY: a complete cubin image produced by NVRTC for this architecture.
+            let module = unsafe { result::module::load_data(cubin.as_ptr() as *const c_void) }
+                .map_err(err("loading a generated kernel module"))?;
+            // SAFETY: a live module.
+            let f = match unsafe { result::module::get_function(module, CString::new(kernel).map_err(|e| e.to_string())?) } {
+                Ok(f) => f,
+                Err(e) => {
+                    // SAFETY: loaded just above, unloaded once.
+                    let _ = unsafe { result::module::unload(module) };
+                    return Err(format!("generated kernel `{kernel}` not in its module: {e}"));
+                }
+            };
+            tracing::debug!(
+                "generated kernel `{kernel}` ({} bytes of source) ready in {:.2} s",
+                source.len(),
+                t.elapsed().as_secs_f64()
+            );
+            Ok((module, f))
+        })
     }
 
     fn launch_generated(&self, handle: usize, grid: u32, block: u32, args: &[&[u8]]) -> DevResult<()> {
-        let f = {
-            let g = self.generated.lock().map_err(|_| "generated-kernel table poisoned".to_string())?;
-            g.0.get(handle).ok_or_else(|| format!("no generated kernel #{handle}"))?.1
-        };
+        let f = self.generated.lock().map_err(|_| "generated-kernel table poisoned".to_string())?.get(handle)?.1;
         self.launch_function(f, "generated row program", grid, block, args)
     }
 

@@ -7,12 +7,11 @@ use std::alloc::Layout;
 use std::ffi::{c_char, c_void, CString};
 use std::path::PathBuf;
 use std::process::Command;
-use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
 use sha2::{Digest, Sha256};
 
-use super::device::{DevResult, Device, MemoryMeter};
+use super::device::{DevResult, Device, GeneratedKernels, MemoryMeter};
 
 type LaunchFn = unsafe extern "C" fn(*const c_char, u32, u32, *mut *mut c_void, u32) -> i32;
 type HasKernelFn = unsafe extern "C" fn(*const c_char) -> i32;
@@ -159,8 +158,8 @@ fn library() -> DevResult<&'static EmuLib> {
 pub struct EmuDevice {
     lib: &'static EmuLib,
     meter: MemoryMeter,
-    /// Generated kernels: libraries in load order, and the handle of each (source, kernel) loaded.
-    generated: Mutex<(Vec<GenLib>, HashMap<(String, String), usize>)>,
+    /// Generated kernels: their libraries.
+    generated: Mutex<GeneratedKernels<GenLib>>,
     /// The device memory the emulator pretends to have (`ZKINFER_EMU_DEVICE_MEMORY`, bytes; default 16 GiB), so
     /// memory plans can be tested.
     memory: u64,
@@ -256,27 +255,22 @@ impl Device for EmuDevice {
     }
 
     fn load_generated(&self, source: &str, kernel: &str) -> DevResult<usize> {
-        let key = (source.to_string(), kernel.to_string());
         let mut g = self.generated.lock().map_err(|_| "generated-kernel table poisoned".to_string())?;
-        if let Some(&h) = g.1.get(&key) {
-            return Ok(h);
-        }
-        let path = build_library(&generated_source(source, kernel), "zkinfer-emu-gen", GEN_CXX_FLAGS)?;
-        // SAFETY: our own library, built from the source above; loading runs no user code.
-        let lib = unsafe { libloading::Library::new(&path) }
-            .map_err(|e| format!("cannot load the generated kernel library {}: {e}", path.display()))?;
-        // SAFETY: zk_gen_launch has exactly this C signature (generated_source).
-        let launch: GenLaunchFn = unsafe { *lib.get::<GenLaunchFn>(b"zk_gen_launch\0").map_err(|e| e.to_string())? };
-        g.0.push(GenLib { _lib: lib, launch, kernel: kernel.to_string() });
-        let h = g.0.len() - 1;
-        g.1.insert(key, h);
-        Ok(h)
+        g.handle(source, kernel, || {
+            let path = build_library(&generated_source(source, kernel), "zkinfer-emu-gen", GEN_CXX_FLAGS)?;
+            // SAFETY: our own library, built from the source above; loading runs no user code.
+            let lib = unsafe { libloading::Library::new(&path) }
+                .map_err(|e| format!("cannot load the generated kernel library {}: {e}", path.display()))?;
+            // SAFETY: zk_gen_launch has exactly this C signature (generated_source).
+            let launch: GenLaunchFn = unsafe { *lib.get::<GenLaunchFn>(b"zk_gen_launch\0").map_err(|e| e.to_string())? };
+            Ok(GenLib { _lib: lib, launch, kernel: kernel.to_string() })
+        })
     }
 
     fn launch_generated(&self, handle: usize, grid: u32, block: u32, args: &[&[u8]]) -> DevResult<()> {
         let (launch, kernel) = {
             let g = self.generated.lock().map_err(|_| "generated-kernel table poisoned".to_string())?;
-            let l = g.0.get(handle).ok_or_else(|| format!("no generated kernel #{handle}"))?;
+            let l = g.get(handle)?;
             (l.launch, l.kernel.clone())
         };
         let mut ptrs: Vec<*mut c_void> = args.iter().map(|a| a.as_ptr() as *mut c_void).collect();
