@@ -1,136 +1,277 @@
-//! Engine micro-benchmarks: CpuEngine against halo2's own kernels, measured side by side in one run.
+//! Engine micro-benchmarks on criterion: the CPU engine against halo2's own kernels, and the quotient program as
+//! the prover runs it against the constraints interpreted as compiled, in one run.
 //!
-//!   cargo bench -p zkinfer-benches --bench engine [-- msm|ntt] [--max-log K] [--secs S]
+//!   cargo bench -p zkinfer-benches --bench engine [-- FILTER] [criterion options, e.g. --measurement-time 2]
 //!
-//! `--secs S`: time budget of each CPU comparison (default 6 s); `ci/gpu-run` passes a short one.
+//! Groups (criterion ids are GROUP/FUNCTION/PARAMETER; FILTER is a regex over them):
+//! - `msm/{halo2,zkinfer-cpu}/LOG`: halo2curves `msm_best` vs the CPU engine (bases loaded once, as the prover uses
+//!   them) at 2^12..2^20 with uniform scalars; `msm-i8/…` with int8 values as quantized witnesses hold them.
+//! - `ntt/{halo2,zkinfer-cpu}/LOG`: halo2-axiom `best_fft` vs the CPU engine's forward NTT at 2^12..2^22.
+//! - `quotient/{naive,compiled}/CIRCUIT`: the quotient numerator of the digits model and of one MobileNet v2
+//!   0.35/96 inverted-residual block (conv51..add54, hidden weights and input) on random columns of 2^13 rows —
+//!   interpreted row by row as compiled (`naive`, rows in parallel) and folded by y group by group, evaluated
+//!   block-wise by the CPU engine (`compiled`). The two results are checked equal before timing. The model
+//!   circuit's gates depend on its shape, not its layers, so today both circuits compile to the same program.
 //!
-//! MSM: CpuEngine (bases loaded once, as the prover uses them) vs halo2curves `msm_best` at 2^12..2^20, with
-//! uniform scalars and (`msm-i8`) int8 values as quantized witnesses hold them.
-//! NTT: CpuEngine forward NTT vs halo2-axiom `best_fft` at 2^12..2^22.
-//! Prints a markdown table with the ratio zkinfer / halo2 per size (< 1 means zkinfer is faster).
+//! With `--features cuda` and a GPU present, more functions: `zkinfer-cuda` (data resident: bases loaded, scalars in
+//! a ScalarBuffer, `msm_buffer` / `ntt_buffer` + synchronize), `cuda-transfer` (upload + download of the same
+//! scalars), GPU-only sizes up to MSM 2^22 and NTT 2^24, and `quotient/cuda/…` (the generated kernels, host columns).
+//! Without a GPU one line says why those are absent.
 //!
-//! With `--features cuda` and a GPU present, two more columns: the CUDA engine with data resident (bases loaded,
-//! scalars already in a ScalarBuffer: `msm_buffer` / `ntt_buffer` + synchronize) and the transfer time of the
-//! scalars (upload + download) measured separately; plus GPU-only rows up to MSM 2^22 and NTT 2^24. Without a GPU
-//! one line says why the columns are absent.
+//! Environment: ZKINFER_BENCH_MAX_LOG caps the sizes (default 22); CRITERION_HOME is where criterion keeps its
+//! estimates (default target/criterion), from which a markdown table of medians and ratios (zkinfer / halo2,
+//! compiled / naive; < 1 means ours is faster) is printed at the end.
 
 use std::hint::black_box;
-use std::time::Duration;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use criterion::{BenchmarkId, Criterion, SamplingMode};
 use halo2_proofs::arithmetic::best_fft;
 use halo2_proofs::fft::recursive::FFTData;
 use halo2_proofs::halo2curves::ff::PrimeField;
 use halo2_proofs::halo2curves::msm::msm_best;
-use zkinfer_backend::engine::root_of_unity;
+use halo2_proofs::plonk::{Circuit, ProvingKey};
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
 use zkinfer_backend::engine::cuda::CudaEngine;
-use zkinfer_backend::{CpuEngine, Engine, Fr, NttDirection};
-use zkinfer_benches::{compare, ms, points, scalars};
+use zkinfer_backend::engine::root_of_unity;
+use zkinfer_backend::params::{self, EngineParams};
+use zkinfer_backend::plonk::quotient::Sample;
+use zkinfer_backend::{CpuEngine, Engine, Fr, G1Affine, NttDirection};
+use zkinfer_benches::{points, scalars};
+use zkinfer_circuits::{plan, ModelCircuit, Segment, Visibility};
 
 /// Largest GPU-only sizes (above the CPU comparison range).
 const GPU_MSM_MAX_LOG: u32 = 22;
 const GPU_NTT_MAX_LOG: u32 = 24;
+/// Rows of the quotient sample: a block of a coset, enough for the engine's row blocks and threads.
+const QUOTIENT_LOG_ROWS: u32 = 13;
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
-    let mut filters = Vec::new();
-    let mut max_log = 22u32;
-    let mut budget = Duration::from_secs(6);
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        if a == "--max-log" {
-            max_log = it.next().and_then(|v| v.parse().ok()).expect("--max-log takes a number");
-        } else if a == "--secs" {
-            let s: f64 = it.next().and_then(|v| v.parse().ok()).expect("--secs takes a number of seconds");
-            budget = Duration::from_secs_f64(s.max(0.01));
-        } else if !a.starts_with('-') {
-            filters.push(a.clone());
-        }
-    }
-    let wants = |name: &str| filters.is_empty() || filters.iter().any(|f| name.contains(f.as_str()));
+    let home = std::env::var_os("CRITERION_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/criterion"));
+    let max_log: u32 = match std::env::var("ZKINFER_BENCH_MAX_LOG") {
+        Ok(v) => v.parse().unwrap_or_else(|_| panic!("ZKINFER_BENCH_MAX_LOG={v:?} is not a number")),
+        Err(_) => 22,
+    };
+    let started = std::time::SystemTime::now();
+    let mut c = Criterion::default().output_directory(&home).sample_size(10).configure_from_args();
+    let filter = Filter::from_args();
     let engine = CpuEngine::new();
     println!("# engine benchmark: {}", engine.describe());
     let gpu = gpu_engine();
     if let Some(g) = &gpu {
         println!("# {}", g.describe());
     }
-    println!();
-    if gpu.is_some() {
-        println!("| op | size | halo2 (ms) | zkinfer cpu (ms) | ratio | reps | gpu resident (ms) | gpu transfer (ms) |");
-        println!("|---|---|---|---|---|---|---|---|");
-    } else {
-        println!("| op | size | halo2 (ms) | zkinfer cpu (ms) | ratio | reps |");
-        println!("|---|---|---|---|---|---|");
-    }
 
     let msm_max = 20.min(max_log);
-    let int8 = |x: &Fr| {
-        // Quantized-model witnesses: int8 values, negatives as r - |v|.
-        let b = x.to_repr().as_ref()[0] as i8;
-        if b < 0 { -Fr::from(b.unsigned_abs() as u64) } else { Fr::from(b as u64) }
-    };
-    let msm_cases: [(&str, Vec<u32>, &dyn Fn(&Fr) -> Fr); 2] = [
-        ("msm", (12..=msm_max).step_by(2).collect(), &|x: &Fr| *x),
-        ("msm-i8", if msm_max > 16 { vec![16, msm_max] } else { vec![msm_max] }, &int8),
-    ];
-    if msm_cases.iter().any(|(name, _, _)| wants(name)) {
-        let gpu_max = if gpu.is_some() { GPU_MSM_MAX_LOG.max(msm_max) } else { msm_max };
-        let bases = points(1 << gpu_max, 1);
+    let gpu_msm_max = if gpu.is_some() { GPU_MSM_MAX_LOG.max(msm_max) } else { msm_max };
+    let msm_sizes: Vec<u32> = (12..=msm_max).step_by(2).collect();
+    let i8_sizes: Vec<u32> = if msm_max > 16 { vec![16, msm_max] } else { vec![msm_max] };
+    if filter.wants("msm") {
+        let bases = points(1 << gpu_msm_max, 1);
         let handle = engine.load_bases(&bases[..1 << msm_max]).expect("load bases");
         let gpu_bases = gpu.as_ref().map(|g| g.load_bases(&bases).expect("load bases on the GPU"));
-        for (name, sizes, map) in msm_cases.iter().filter(|(name, _, _)| wants(name)) {
-            for &log_n in sizes {
+        for (group, sizes, int8) in [("msm", &msm_sizes, false), ("msm-i8", &i8_sizes, true)] {
+            let mut g = c.benchmark_group(group);
+            g.sampling_mode(SamplingMode::Flat);
+            let gpu_only = if int8 { vec![] } else { ((msm_max + 1)..=gpu_msm_max).collect() };
+            for &log_n in sizes.iter().chain(&gpu_only) {
                 let n = 1usize << log_n;
-                let s: Vec<Fr> = scalars(n, 100 + log_n as u64).iter().map(map).collect();
-                let (t_stock, t_ours, reps) = compare(
-                    || {
-                        black_box(msm_best(&s, &bases[..n]));
-                    },
-                    || {
-                        black_box(engine.msm(&handle, &s).unwrap());
-                    },
-                    budget,
-                    3,
-                    50,
-                );
-                row(name, log_n, Some((t_stock, t_ours, reps)), gpu_msm(&gpu, &gpu_bases, &s));
+                let s: Vec<Fr> = scalars(n, 100 + log_n as u64).iter().map(|x| if int8 { to_int8(x) } else { *x }).collect();
+                if log_n <= msm_max {
+                    g.bench_function(BenchmarkId::new("halo2", log_n), |b| b.iter(|| black_box(msm_best(&s, &bases[..n]))));
+                    g.bench_function(BenchmarkId::new("zkinfer-cpu", log_n), |b| {
+                        b.iter(|| black_box(engine.msm(&handle, &s).unwrap()))
+                    });
+                }
+                if let (Some(gpu), Some(gb)) = (&gpu, &gpu_bases) {
+                    let buf = gpu.upload(&s).expect("upload");
+                    g.bench_function(BenchmarkId::new("zkinfer-cuda", log_n), |b| {
+                        b.iter(|| black_box(gpu.msm_buffer(gb, &buf).expect("gpu msm")))
+                    });
+                    transfer(&mut g, gpu, &s, log_n);
+                }
             }
-        }
-        if wants("msm") && !wants_only_i8(&filters) {
-            for log_n in (msm_max + 1)..=gpu_max {
-                let s = scalars(1 << log_n, 100 + log_n as u64);
-                row("msm", log_n, None, gpu_msm(&gpu, &gpu_bases, &s));
-            }
+            g.finish();
         }
     }
 
-    if wants("ntt") {
-        for log_n in (12..=22.min(max_log)).step_by(2) {
+    if filter.wants("ntt") {
+        let mut g = c.benchmark_group("ntt");
+        g.sampling_mode(SamplingMode::Flat);
+        let cpu_max = 22.min(max_log);
+        let top = if gpu.is_some() { GPU_NTT_MAX_LOG.max(cpu_max) } else { cpu_max };
+        for log_n in (12..=cpu_max).step_by(2).chain((cpu_max + 1)..=top) {
             let n = 1usize << log_n;
             let input = scalars(n, 200 + log_n as u64);
-            let omega = root_of_unity(log_n);
-            let data = FFTData::new(n, omega, omega.invert().unwrap());
-            let mut a = input.clone();
-            let mut b = input.clone();
-            let (t_stock, t_ours, reps) = compare(
-                || best_fft(black_box(&mut a), omega, log_n, &data, false),
-                || engine.ntt(black_box(&mut b), NttDirection::Forward).unwrap(),
-                budget,
-                3,
-                50,
-            );
-            row("ntt", log_n, Some((t_stock, t_ours, reps)), gpu_ntt(&gpu, &input));
-        }
-        if gpu.is_some() {
-            for log_n in (22.min(max_log) + 1)..=GPU_NTT_MAX_LOG {
-                let input = scalars(1 << log_n, 200 + log_n as u64);
-                row("ntt", log_n, None, gpu_ntt(&gpu, &input));
+            if log_n <= cpu_max {
+                let omega = root_of_unity(log_n);
+                let data = FFTData::new(n, omega, omega.invert().unwrap());
+                let mut a = input.clone();
+                g.bench_function(BenchmarkId::new("halo2", log_n), |b| {
+                    b.iter(|| best_fft(black_box(&mut a), omega, log_n, &data, false))
+                });
+                let mut a = input.clone();
+                g.bench_function(BenchmarkId::new("zkinfer-cpu", log_n), |b| {
+                    b.iter(|| engine.ntt(black_box(&mut a), NttDirection::Forward).unwrap())
+                });
             }
+            if let Some(gpu) = &gpu {
+                let mut buf = gpu.upload(&input).expect("upload");
+                g.bench_function(BenchmarkId::new("zkinfer-cuda", log_n), |b| {
+                    b.iter(|| {
+                        gpu.ntt_buffer(&mut buf, None, NttDirection::Forward).expect("gpu ntt");
+                        gpu.synchronize().expect("synchronize");
+                    })
+                });
+                transfer(&mut g, gpu, &input, log_n);
+            }
+        }
+        g.finish();
+    }
+
+    let mut circuits = Vec::new();
+    if filter.wants("quotient") {
+        let params = |k: u32| EngineParams::new(params::dev_srs(k, ChaCha20Rng::seed_from_u64(k as u64)), Arc::new(CpuEngine::new()));
+        for (name, circuit) in [("digits", digits()), ("mobilenet-block", mobilenet_block())] {
+            let k = circuit.k();
+            eprintln!("quotient: keygen for {name} (k = {k})");
+            let params = params(k).expect("engine params");
+            let pk: ProvingKey<G1Affine> = params::keygen(params.stock(), &circuit.without_witnesses(), &mut |_| {}).expect("keygen");
+            let sample = Sample::new(&params, &pk, 1 << QUOTIENT_LOG_ROWS, ChaCha20Rng::seed_from_u64(5)).expect("quotient sample");
+            let [before, after] = sample.costs();
+            assert_eq!(sample.grouped(&engine).unwrap(), sample.naive(), "{name}: the compiled quotient differs from the constraints");
+            println!(
+                "# quotient {name}: {} constraints' program, (ops, multiplications per row) {before:?} as compiled, {after:?} in {} folded group(s)",
+                sample.program.outputs.len(),
+                sample.groups.groups.len()
+            );
+            circuits.push(name);
+            let mut g = c.benchmark_group("quotient");
+            g.sampling_mode(SamplingMode::Flat);
+            g.bench_function(BenchmarkId::new("naive", name), |b| b.iter(|| black_box(sample.naive())));
+            g.bench_function(BenchmarkId::new("compiled", name), |b| b.iter(|| black_box(sample.grouped(&engine).unwrap())));
+            if let Some(gpu) = &gpu {
+                assert_eq!(sample.grouped(gpu).unwrap(), sample.naive(), "{name}: the generated kernels differ from the constraints");
+                g.bench_function(BenchmarkId::new("cuda", name), |b| b.iter(|| black_box(sample.grouped(gpu).unwrap())));
+            }
+            g.finish();
+        }
+    }
+    c.final_summary();
+
+    println!("\n## medians (criterion estimates in {})\n", home.display());
+    let cuda = gpu.is_some();
+    println!("| op | size | halo2 (ms) | zkinfer cpu (ms) | ratio |{}", if cuda { " cuda resident (ms) | cuda transfer (ms) |" } else { "" });
+    println!("|---|---|---|---|---|{}", if cuda { "---|---|" } else { "" });
+    for (group, sizes) in [
+        ("msm", (12..=gpu_msm_max).collect::<Vec<_>>()),
+        ("msm-i8", i8_sizes),
+        ("ntt", (12..=GPU_NTT_MAX_LOG.max(max_log)).collect()),
+    ] {
+        for log_n in sizes {
+            let at = |f: &str| median_ms(&home, started, group, f, &log_n.to_string());
+            let cells = [at("halo2"), at("zkinfer-cpu"), at("zkinfer-cuda"), at("cuda-transfer")];
+            if cells.iter().all(Option::is_none) {
+                continue;
+            }
+            println!("| {group} | 2^{log_n} | {} |{}", pair(cells[0], cells[1]), if cuda { format!(" {} | {} |", cell(cells[2]), cell(cells[3])) } else { String::new() });
+        }
+    }
+    if circuits.is_empty() {
+        return;
+    }
+    println!("\n| quotient program | rows | naive (ms) | compiled (ms) | ratio |{}", if cuda { " cuda (ms) |" } else { "" });
+    println!("|---|---|---|---|---|{}", if cuda { "---|" } else { "" });
+    for name in circuits {
+        let at = |f: &str| median_ms(&home, started, "quotient", f, name);
+        println!(
+            "| {name} | 2^{QUOTIENT_LOG_ROWS} | {} |{}",
+            pair(at("naive"), at("compiled")),
+            if cuda { format!(" {} |", cell(at("cuda"))) } else { String::new() }
+        );
+    }
+}
+
+/// The positional filter criterion was given (if any), to skip the setup of groups it excludes.
+struct Filter(Option<String>);
+
+impl Filter {
+    fn from_args() -> Filter {
+        // criterion's options that take a value; anything else not starting with '-' is the filter.
+        const VALUED: &[&str] = &[
+            "--save-baseline", "-s", "--baseline", "-b", "--baseline-lenient", "--load-baseline", "--sample-size",
+            "--warm-up-time", "--measurement-time", "--nresamples", "--noise-threshold", "--confidence-level",
+            "--significance-level", "--profile-time", "--plotting-backend", "--output-format", "--color", "-c",
+            "--format",
+        ];
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        let mut i = 0;
+        while i < args.len() {
+            if VALUED.contains(&args[i].as_str()) {
+                i += 2;
+            } else if args[i].starts_with('-') {
+                i += 1;
+            } else {
+                return Filter(Some(args[i].clone()));
+            }
+        }
+        Filter(None)
+    }
+
+    /// Whether a group could match: the filter names it, or names none of the groups (a regex we cannot judge).
+    fn wants(&self, group: &str) -> bool {
+        match &self.0 {
+            None => true,
+            Some(f) => f.contains(group) || !["msm", "ntt", "quotient"].iter().any(|g| f.contains(g)),
         }
     }
 }
 
-fn wants_only_i8(filters: &[String]) -> bool {
-    !filters.is_empty() && filters.iter().all(|f| f == "msm-i8")
+fn to_int8(x: &Fr) -> Fr {
+    // Quantized-model witnesses: int8 values, negatives as r - |v|.
+    let b = x.to_repr().as_ref()[0] as i8;
+    if b < 0 {
+        -Fr::from(b.unsigned_abs() as u64)
+    } else {
+        Fr::from(b as u64)
+    }
+}
+
+/// Upload + download of `s`, the cost of moving a column that is not resident.
+fn transfer(g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>, gpu: &CudaEngine, s: &[Fr], log_n: u32) {
+    let mut out = vec![Fr::default(); s.len()];
+    g.bench_function(BenchmarkId::new("cuda-transfer", log_n), |b| {
+        b.iter(|| {
+            let buf = gpu.upload(s).expect("upload");
+            gpu.download(&buf, &mut out).expect("download");
+        })
+    });
+}
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../model-import/fixtures").join(name)
+}
+
+fn digits() -> ModelCircuit {
+    let model = Arc::new(zkinfer_import::import(fixture("digits_int8.onnx")).expect("digits fixture"));
+    let input = vec![0; model.input().shape.iter().product()];
+    ModelCircuit::new(model, input, Visibility::HIDDEN_WEIGHTS_AND_INPUT).expect("digits circuit")
+}
+
+/// One inverted-residual block of MobileNet v2 0.35/96 (expand 1x1, depthwise 3x3, project 1x1, residual add at
+/// 3x3x56), as the segment planner would cut it. Keygen needs no witness, so its entering tensor is zeros.
+fn mobilenet_block() -> ModelCircuit {
+    let model = Arc::new(zkinfer_import::import(fixture("mobilenet_v2_0.35_96_int8.onnx")).expect("MobileNet fixture"));
+    let at = |name: &str| model.layers.iter().position(|l| l.name == name).unwrap_or_else(|| panic!("no layer {name}"));
+    let seg = Segment::new(&model, at("conv51"), at("add54") + 1);
+    let vis = Visibility::HIDDEN_WEIGHTS_AND_INPUT;
+    let shape = plan::plan_segment(&model, &seg, &vis).expect("block plans");
+    let inputs = seg.inputs.iter().map(|&t| vec![0; model.tensors[t].shape.iter().product()]).collect();
+    ModelCircuit::segment(model.clone(), seg, inputs, vis, shape).expect("block circuit")
 }
 
 #[cfg(feature = "cuda")]
@@ -138,7 +279,7 @@ fn gpu_engine() -> Option<CudaEngine> {
     match CudaEngine::new() {
         Ok(e) => Some(e),
         Err(e) => {
-            println!("# no GPU columns: {e}");
+            println!("# no GPU functions: {e}");
             None
         }
     }
@@ -146,73 +287,30 @@ fn gpu_engine() -> Option<CudaEngine> {
 
 #[cfg(not(feature = "cuda"))]
 fn gpu_engine() -> Option<CudaEngine> {
-    println!("# no GPU columns: built without `--features cuda`");
+    println!("# no GPU functions: built without `--features cuda`");
     None
 }
 
-/// Median of timed runs of `f` (after one warm-up run), about `budget` in all.
-fn median_time(mut f: impl FnMut()) -> Duration {
-    f();
-    let t0 = std::time::Instant::now();
-    f();
-    let once = t0.elapsed().as_secs_f64().max(1e-6);
-    let reps = ((3.0 / once) as usize).clamp(3, 50);
-    let mut ts: Vec<Duration> = (0..reps)
-        .map(|_| {
-            let t = std::time::Instant::now();
-            f();
-            t.elapsed()
-        })
-        .collect();
-    ts.sort();
-    ts[ts.len() / 2]
-}
-
-/// (resident, transfer) times of the GPU MSM: msm_buffer on uploaded scalars; upload + download of the scalars.
-fn gpu_msm(
-    gpu: &Option<CudaEngine>,
-    bases: &Option<zkinfer_backend::Bases>,
-    s: &[Fr],
-) -> Option<(Duration, Duration)> {
-    let (g, b) = (gpu.as_ref()?, bases.as_ref()?);
-    let buf = g.upload(s).expect("upload");
-    let resident = median_time(|| {
-        black_box(g.msm_buffer(b, &buf).expect("gpu msm"));
-    });
-    Some((resident, transfer(g, s)))
-}
-
-/// (resident, transfer) times of the GPU NTT: ntt_buffer + synchronize; upload + download.
-fn gpu_ntt(gpu: &Option<CudaEngine>, input: &[Fr]) -> Option<(Duration, Duration)> {
-    let g = gpu.as_ref()?;
-    let mut buf = g.upload(input).expect("upload");
-    let resident = median_time(|| {
-        g.ntt_buffer(&mut buf, None, NttDirection::Forward).expect("gpu ntt");
-        g.synchronize().expect("synchronize");
-    });
-    Some((resident, transfer(g, input)))
-}
-
-fn transfer(g: &CudaEngine, s: &[Fr]) -> Duration {
-    let mut out = vec![Fr::default(); s.len()];
-    median_time(|| {
-        let b = g.upload(s).expect("upload");
-        g.download(&b, &mut out).expect("download");
-    })
-}
-
-fn row(op: &str, log_n: u32, cpu: Option<(Duration, Duration, usize)>, gpu: Option<(Duration, Duration)>) {
-    let mut line = match cpu {
-        Some((stock, ours, reps)) => format!(
-            "| {op} | 2^{log_n} | {:.2} | {:.2} | {:.2} | {reps} |",
-            ms(stock),
-            ms(ours),
-            ours.as_secs_f64() / stock.as_secs_f64()
-        ),
-        None => format!("| {op} | 2^{log_n} | - | - | - | - |"),
-    };
-    if let Some((resident, xfer)) = gpu {
-        line.push_str(&format!(" {:.3} | {:.3} |", ms(resident), ms(xfer)));
+/// criterion's median estimate of GROUP/FUNCTION/PARAMETER in milliseconds, if that benchmark ran in this run
+/// (written after `started`; an earlier run's estimate is not this run's).
+fn median_ms(home: &Path, started: std::time::SystemTime, group: &str, function: &str, parameter: &str) -> Option<f64> {
+    let path = home.join(group).join(function).join(parameter).join("new/estimates.json");
+    if std::fs::metadata(&path).ok()?.modified().ok()? < started {
+        return None;
     }
-    println!("{line}");
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
+    Some(json["median"]["point_estimate"].as_f64()? / 1e6)
+}
+
+fn cell(v: Option<f64>) -> String {
+    v.map_or("-".into(), |v| format!("{v:.3}"))
+}
+
+/// "a | b | b/a".
+fn pair(a: Option<f64>, b: Option<f64>) -> String {
+    let ratio = match (a, b) {
+        (Some(a), Some(b)) => format!("{:.2}", b / a),
+        _ => "-".into(),
+    };
+    format!("{} | {} | {ratio}", cell(a), cell(b))
 }

@@ -1,6 +1,5 @@
-//! Shared helpers for the zkinfer benchmarks: input generation and side-by-side (interleaved) timing.
+//! Shared helpers for the zkinfer benchmarks: input generation.
 
-use std::time::{Duration, Instant};
 
 use halo2_proofs::halo2curves::ff::Field;
 use halo2_proofs::halo2curves::group::{Curve, Group};
@@ -39,50 +38,4 @@ pub fn scalars(n: usize, seed: u64) -> Vec<Fr> {
         chunk.iter_mut().for_each(|x| *x = Fr::random(&mut r));
     });
     out
-}
-
-/// Median times of two competitors measured in alternation (A B, B A, A B, ...), so drift and noise on a shared
-/// machine hit both alike. Repetitions adapt to the cost of one run, within [min_reps, max_reps].
-pub fn compare(
-    mut a: impl FnMut(),
-    mut b: impl FnMut(),
-    budget: Duration,
-    min_reps: usize,
-    max_reps: usize,
-) -> (Duration, Duration, usize) {
-    // Warm-up (caches, twiddle tables, page faults) and a first estimate.
-    let t0 = Instant::now();
-    a();
-    b();
-    let once = t0.elapsed() / 2;
-    let reps = ((budget.as_secs_f64() / 2.0 / once.as_secs_f64().max(1e-6)) as usize).clamp(min_reps, max_reps);
-    let (mut ta, mut tb) = (Vec::with_capacity(reps), Vec::with_capacity(reps));
-    for i in 0..reps {
-        let mut run_a = || {
-            let t = Instant::now();
-            a();
-            ta.push(t.elapsed());
-        };
-        if i % 2 == 0 {
-            run_a();
-            let t = Instant::now();
-            b();
-            tb.push(t.elapsed());
-        } else {
-            let t = Instant::now();
-            b();
-            tb.push(t.elapsed());
-            run_a();
-        }
-    }
-    (median(&mut ta), median(&mut tb), reps)
-}
-
-pub fn median(v: &mut [Duration]) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
-pub fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
 }

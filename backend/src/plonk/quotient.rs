@@ -442,47 +442,102 @@ pub fn check_at(ctx: &Ctx<'_>, program: &RowProgram, coeffs: &[&[Fr]], y: Fr, h:
     (lhs, rhs)
 }
 
-/// Test support (the backend's and the circuits' tests): the quotient numerator the prover compiles for `pk`,
-/// under random challenges, evaluated on random columns of `rows` rows twice — as compiled, row by row and
-/// constraint by constraint ([`crate::engine::program::eval_row`]), and as the prover runs it, folded by y group
-/// by group and evaluated block-wise by `params`' engine — which must agree on every row. Returns the program's
-/// (ops, multiplications) before and after folding, or the first row that differs.
+/// The quotient numerator the prover compiles for a key, under random challenges, with random columns of `rows`
+/// rows: what the self-check ([`self_test_compiled`]) and the criterion benchmark (`benches/benches/engine.rs`)
+/// evaluate two ways — as compiled, row by row and constraint by constraint ([`Sample::naive`]), and as the prover
+/// runs it, folded by y group by group and evaluated block-wise by an engine ([`Sample::grouped`]).
+#[doc(hidden)]
+pub struct Sample {
+    pub program: RowProgram,
+    pub groups: Groups,
+    pub y: Fr,
+    pub columns: Vec<Vec<Fr>>,
+    /// The first row's point and the step between rows.
+    pub coset: Fr,
+    pub omega: Fr,
+}
+
+impl Sample {
+    pub fn new(
+        params: &crate::params::EngineParams,
+        pk: &halo2_proofs::plonk::ProvingKey<crate::G1Affine>,
+        rows: usize,
+        mut rng: impl rand_core::RngCore,
+    ) -> Result<Sample, String> {
+        let cs = pk.get_vk().cs();
+        let empty: Vec<&[Fr]> = vec![&[]; cs.num_instance_columns()];
+        let mut ctx = super::prover::context(params, pk, &empty).map_err(|e| e.to_string())?;
+        ctx.challenges = (0..cs.num_challenges()).map(|_| Fr::random(&mut rng)).collect();
+        let layout = Layout::full(&ctx, permutation::sets(cs));
+        let ch = Challenges { theta: Fr::random(&mut rng), beta: Fr::random(&mut rng), gamma: Fr::random(&mut rng) };
+        let program = numerator_program(&ctx, &layout, &ch).map_err(|e| e.to_string())?;
+        let y = Fr::random(&mut rng);
+        let groups = split(&program, y);
+        let columns = (0..layout.len).map(|_| (0..rows).map(|_| Fr::random(&mut rng)).collect()).collect();
+        let (coset, omega) = (Fr::random(&mut rng), Fr::random(&mut rng));
+        Ok(Sample { program, groups, y, columns, coset, omega })
+    }
+
+    pub fn rows(&self) -> usize {
+        self.columns.first().map_or(0, Vec::len)
+    }
+
+    /// As the prover runs it: each group folded with its y-weights into a running sum, block-wise on `engine`.
+    pub fn grouped(&self, engine: &dyn crate::Engine) -> Result<Vec<Fr>, String> {
+        let rows = self.rows();
+        let (mut acc, mut next) = (vec![Fr::ZERO; rows], vec![Fr::ZERO; rows]);
+        for g in &self.groups.groups {
+            let mut refs: Vec<&[Fr]> = self.columns.iter().map(Vec::as_slice).collect();
+            refs.push(&acc);
+            engine.evaluate_rows(&g.program, &refs, self.coset, self.omega, Fr::ONE, &mut next).map_err(|e| e.to_string())?;
+            std::mem::swap(&mut acc, &mut next);
+        }
+        Ok(acc)
+    }
+
+    /// As compiled, before folding: the whole program interpreted row by row (rows in parallel).
+    pub fn naive(&self) -> Vec<Fr> {
+        const CHUNK: usize = 256;
+        let refs: Vec<&[Fr]> = self.columns.iter().map(Vec::as_slice).collect();
+        let mut out = vec![Fr::ZERO; self.rows()];
+        out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, chunk)| {
+            let mut scratch = vec![Fr::ZERO; self.program.ops.len()];
+            let mut x = self.coset * self.omega.pow_vartime([(c * CHUNK) as u64]);
+            for (i, v) in chunk.iter_mut().enumerate() {
+                *v = crate::engine::program::eval_row(&self.program, &refs, c * CHUNK + i, x, self.y, &mut scratch);
+                x *= self.omega;
+            }
+        });
+        out
+    }
+
+    /// (ops, multiplications per row) as compiled and summed over the folded groups.
+    pub fn costs(&self) -> [(usize, usize); 2] {
+        let ops = self.groups.groups.iter().map(|g| g.program.ops.len()).sum();
+        let muls = self.groups.groups.iter().map(|g| multiplications(&g.program)).sum();
+        [(self.program.ops.len(), multiplications(&self.program)), (ops, muls)]
+    }
+}
+
+/// Test support (the backend's and the circuits' tests): a [`Sample`] evaluated both ways by `params`' engine,
+/// which must agree on every row. Returns the program's (ops, multiplications) before and after folding, or the
+/// first row that differs.
 #[doc(hidden)]
 pub fn self_test_compiled(
     params: &crate::params::EngineParams,
     pk: &halo2_proofs::plonk::ProvingKey<crate::G1Affine>,
     rows: usize,
-    mut rng: impl rand_core::RngCore,
+    rng: impl rand_core::RngCore,
 ) -> Result<[(usize, usize); 2], String> {
-    let cs = pk.get_vk().cs();
-    let empty: Vec<&[Fr]> = vec![&[]; cs.num_instance_columns()];
-    let mut ctx = super::prover::context(params, pk, &empty).map_err(|e| e.to_string())?;
-    ctx.challenges = (0..cs.num_challenges()).map(|_| Fr::random(&mut rng)).collect();
-    let layout = Layout::full(&ctx, permutation::sets(cs));
-    let ch = Challenges { theta: Fr::random(&mut rng), beta: Fr::random(&mut rng), gamma: Fr::random(&mut rng) };
-    let program = numerator_program(&ctx, &layout, &ch).map_err(|e| e.to_string())?;
-    let y = Fr::random(&mut rng);
-    let groups = split(&program, y);
-    let columns: Vec<Vec<Fr>> = (0..layout.len).map(|_| (0..rows).map(|_| Fr::random(&mut rng)).collect()).collect();
-    let (coset, omega) = (Fr::random(&mut rng), Fr::random(&mut rng));
-    let (mut acc, mut next) = (vec![Fr::ZERO; rows], vec![Fr::ZERO; rows]);
-    for g in &groups.groups {
-        let mut refs: Vec<&[Fr]> = columns.iter().map(Vec::as_slice).collect();
-        refs.push(&acc);
-        ctx.engine.evaluate_rows(&g.program, &refs, coset, omega, Fr::ONE, &mut next).map_err(|e| e.to_string())?;
-        std::mem::swap(&mut acc, &mut next);
-    }
-    let refs: Vec<&[Fr]> = columns.iter().map(Vec::as_slice).collect();
-    let mut scratch = vec![Fr::ZERO; program.ops.len()];
-    let mut x = coset;
-    for (row, g) in acc.iter().enumerate() {
-        let want = crate::engine::program::eval_row(&program, &refs, row, x, y, &mut scratch);
+    let sample = Sample::new(params, pk, rows, rng)?;
+    let grouped = sample.grouped(params.engine().as_ref())?;
+    for (row, (g, want)) in grouped.iter().zip(sample.naive()).enumerate() {
         if *g != want {
-            return Err(format!("row {row}: folded by group ({} groups) {g:?}, as compiled {want:?}", groups.groups.len()));
+            return Err(format!(
+                "row {row}: folded by group ({} groups) {g:?}, as compiled {want:?}",
+                sample.groups.groups.len()
+            ));
         }
-        x *= omega;
     }
-    let ops = groups.groups.iter().map(|g| g.program.ops.len()).sum();
-    let muls = groups.groups.iter().map(|g| multiplications(&g.program)).sum();
-    Ok([(program.ops.len(), multiplications(&program)), (ops, muls)])
+    Ok(sample.costs())
 }
