@@ -8,7 +8,7 @@ use halo2_proofs::plonk::Circuit;
 use halo2_proofs::transcript::{EncodedChallenge, TranscriptWrite};
 use rand_core::RngCore;
 
-use super::ctx::{write_eval, write_witness_commitments};
+use super::ctx::write_witness_commitments;
 use super::quotient::Layout;
 use super::shplonk::Openings;
 use super::{witness, Ctx, ProveError};
@@ -73,7 +73,7 @@ where
     T: TranscriptWrite<G1Affine, E>,
 {
     for &(column, rot) in ctx.cs.advice_queries() {
-        write_eval(transcript, &advice[column.index()], ctx.rotate(x, rot.0))?;
+        ctx.write_eval(transcript, &advice[column.index()], ctx.rotate(x, rot.0))?;
     }
     Ok(())
 }
@@ -85,7 +85,7 @@ where
     T: TranscriptWrite<G1Affine, E>,
 {
     for &(column, rot) in ctx.cs.fixed_queries() {
-        write_eval(transcript, &ctx.pk.fixed_polys()[column.index()][..], ctx.rotate(x, rot.0))?;
+        ctx.write_eval(transcript, &ctx.pk.fixed_polys()[column.index()][..], ctx.rotate(x, rot.0))?;
     }
     Ok(())
 }

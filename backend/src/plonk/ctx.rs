@@ -27,7 +27,17 @@ pub struct Ctx<'a> {
     /// commitment to the quotient, by their index in the quotient's column layout; None when not kept (host-memory
     /// engines, or a device without room: see [`keep_witness_on_engine`]).
     pub kept: Option<std::sync::Mutex<Vec<Option<ScalarBuffer>>>>,
+    /// Every evaluation of an opened polynomial, computed once: written by the evaluations phase, read back by the
+    /// quotient's self-check at x and by SHPLONK's interpolations. See [`Ctx::eval`].
+    pub evals: Evaluations,
 }
+
+/// Evaluations p(at) by (address and length of p's coefficients, at). Sound to key by address because every
+/// polynomial evaluated through [`Ctx::eval`] is owned by the proof's state (advice, the arguments' columns, the key)
+/// and lives, unmoved, from its first evaluation to the end of SHPLONK; temporaries are evaluated with
+/// [`poly::eval`] directly.
+#[derive(Default)]
+pub struct Evaluations(std::sync::Mutex<std::collections::HashMap<(usize, usize, [u8; 32]), Fr>>);
 
 /// Whether to keep witness columns on the engine: a device engine whose free memory holds twice every column the
 /// quotient reads (`columns`, each of `n` scalars), so the quotient can still keep all its columns resident beside
@@ -85,6 +95,28 @@ impl Ctx<'_> {
     pub fn take_kept(&self) -> Vec<Option<ScalarBuffer>> {
         self.kept.as_ref().and_then(|k| k.lock().ok().map(|mut v| std::mem::take(&mut *v))).unwrap_or_default()
     }
+    /// p(at), evaluated at most once per proof (see [`Evaluations`]).
+    pub fn eval(&self, p: &[Fr], at: Fr) -> Fr {
+        use halo2_proofs::halo2curves::ff::PrimeField;
+        let key = (p.as_ptr() as usize, p.len(), at.to_repr());
+        if let Some(v) = self.evals.0.lock().ok().and_then(|m| m.get(&key).copied()) {
+            return v;
+        }
+        let v = poly::eval(p, at);
+        if let Ok(mut m) = self.evals.0.lock() {
+            m.insert(key, v);
+        }
+        v
+    }
+    /// Writes p(at) (p in coefficient form) to the transcript.
+    pub fn write_eval<E, T>(&self, transcript: &mut T, p: &[Fr], at: Fr) -> Result<(), ProveError>
+    where
+        E: EncodedChallenge<G1Affine>,
+        T: TranscriptWrite<G1Affine, E>,
+    {
+        transcript.write_scalar(self.eval(p, at))?;
+        Ok(())
+    }
     /// ω^r x: the point a query at rotation r opens when the challenge is x.
     pub fn rotate(&self, x: Fr, r: i32) -> Fr {
         self.domain.rotate_omega(x, Rotation(r))
@@ -110,15 +142,5 @@ where
     for c in ctx.commit_witness(polys, at)? {
         transcript.write_point(c)?;
     }
-    Ok(())
-}
-
-/// Writes p(at) (p in coefficient form) to the transcript.
-pub fn write_eval<E, T>(transcript: &mut T, p: &[Fr], at: Fr) -> Result<(), ProveError>
-where
-    E: EncodedChallenge<G1Affine>,
-    T: TranscriptWrite<G1Affine, E>,
-{
-    transcript.write_scalar(poly::eval(p, at))?;
     Ok(())
 }

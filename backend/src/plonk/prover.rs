@@ -96,6 +96,7 @@ pub(crate) fn context<'a>(
         usable_rows,
         challenges: Vec::new(),
         kept: None,
+        evals: Default::default(),
     };
     let columns = Layout::full(&ctx, permutation::sets(cs)).len;
     if super::ctx::keep_witness_on_engine(ctx.engine, columns, n) {
@@ -174,14 +175,8 @@ where
 
     debug_assert_eq!(layout.len, Layout::full(&ctx, permutation.sets()).len);
     let program = quotient::numerator_program(&ctx, &layout, &Challenges { theta, beta, gamma })?;
-    let mut quotient_columns: Vec<&[Fr]> = Vec::with_capacity(layout.len);
-    quotient_columns.extend(pk.fixed_polys().iter().map(|p| &p[..]));
-    quotient_columns.extend(advice.iter().map(Vec::as_slice));
-    quotient_columns.extend(instance.iter().map(Vec::as_slice));
-    quotient_columns.extend(pk.permutation().polys().iter().map(|p| &p[..]));
-    quotient_columns.extend(permutation.polys());
-    quotient_columns.extend(lookups.iter().flat_map(lookup::Constructed::polys));
-    quotient_columns.extend([&pk.l0()[..], &pk.l_last()[..], &pk.l_active_row()[..]]);
+    let quotient_columns =
+        coefficient_columns(pk, &advice, &instance, permutation.polys(), lookups.iter().flat_map(lookup::Constructed::polys));
     debug_assert_eq!(quotient_columns.len(), layout.len);
     let kept = ctx.take_kept();
     let on_engine: Vec<Option<&crate::engine::ScalarBuffer>> = kept.iter().map(Option::as_ref).collect();
@@ -201,6 +196,10 @@ where
     let permutation = permutation.evaluate(&ctx, x, transcript)?;
     let lookups: Vec<lookup::Evaluated> =
         lookups.into_iter().map(|l| l.evaluate(&ctx, x, transcript)).collect::<Result<_, _>>()?;
+    // The verifier's identity at x, from the evaluations just written (SHPLONK reuses them and h(x)).
+    let columns = coefficient_columns(pk, &advice, &instance, permutation.polys(), lookups.iter().flat_map(lookup::Evaluated::polys));
+    quotient::check(&ctx, &program, &columns, y, ctx.eval(vanishing.folded_h(), x), x)?;
+    drop(columns);
     stats.lap(PHASES[5], &mut t, on_phase);
 
     let mut openings = Openings::default();
@@ -215,4 +214,24 @@ where
     shplonk::open(&ctx, &openings.polys, &openings.queries, transcript)?;
     stats.lap(PHASES[6], &mut t, on_phase);
     Ok(stats)
+}
+
+/// The quotient's columns in coefficient form, in `Layout::full` order: fixed, advice, instance, σ, the permutation
+/// products, each lookup's A', S', Z, then l0, l_last, l_active.
+fn coefficient_columns<'a>(
+    pk: &'a ProvingKey<G1Affine>,
+    advice: &'a [Vec<Fr>],
+    instance: &'a [Vec<Fr>],
+    permutation: impl Iterator<Item = &'a [Fr]>,
+    lookups: impl Iterator<Item = &'a [Fr]>,
+) -> Vec<&'a [Fr]> {
+    let mut columns: Vec<&[Fr]> = Vec::new();
+    columns.extend(pk.fixed_polys().iter().map(|p| &p[..]));
+    columns.extend(advice.iter().map(Vec::as_slice));
+    columns.extend(instance.iter().map(Vec::as_slice));
+    columns.extend(pk.permutation().polys().iter().map(|p| &p[..]));
+    columns.extend(permutation);
+    columns.extend(lookups);
+    columns.extend([&pk.l0()[..], &pk.l_last()[..], &pk.l_active_row()[..]]);
+    columns
 }

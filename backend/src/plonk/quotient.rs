@@ -190,8 +190,8 @@ pub fn numerator_program(ctx: &Ctx<'_>, layout: &Layout, ch: &Challenges) -> Res
 }
 
 /// h(X) for the program over `columns` (coefficient form, in `Layout::full` order). h is a polynomial only if
-/// every constraint vanishes on the domain: the identity is checked at a point derived from the transcript state
-/// (y), and a witness that does not satisfy the circuit gets no proof.
+/// every constraint vanishes on the domain: the prover checks the identity at x once the evaluations are written
+/// ([`check`]), and a witness that does not satisfy the circuit gets no proof.
 ///
 /// The engine evaluates the program with y folded in, group by group ([`split`]: few multiplications, and only a
 /// group's columns on the coset at a time); the self-check evaluates the program as compiled, constraint by
@@ -217,12 +217,7 @@ pub fn h(
         groups.peak,
         groups.used,
     );
-    let (h, placement) = compute_h(ctx, &groups, columns, on_engine)?;
-    let (lhs, rhs) = check_at(ctx, program, columns, y, &h, y.square() + Fr::from(3));
-    if lhs != rhs {
-        return Err(ProveError::Unsatisfied);
-    }
-    Ok((h, placement))
+    compute_h(ctx, &groups, columns, on_engine)
 }
 
 /// Where the quotient's columns live while the parts are evaluated, chosen from the engine's free device memory.
@@ -400,13 +395,14 @@ fn compute_h_on(
     Ok(ext)
 }
 
-/// Self-check: at a point X off the domain, h(X)·(X^n − 1) must equal the folded constraints computed straight
-/// from the coefficient forms (each column evaluated only at the rotations the program reads). Returns (lhs, rhs).
-pub fn check_at(ctx: &Ctx<'_>, program: &RowProgram, coeffs: &[&[Fr]], y: Fr, h: &[Fr], x: Fr) -> (Fr, Fr) {
+/// Self-check, the verifier's own identity at the challenge x (off the domain): h(x)·(x^n − 1) must equal the
+/// folded constraints computed from the columns' evaluations at the rotations of x the program reads. `h_x` is
+/// h(x). The evaluations come from [`Ctx::eval`], so the opened ones are those the evaluations phase wrote and
+/// SHPLONK reuses; only the columns the verifier derives itself (instance, l0, l_last, l_active) are evaluated
+/// here. An unsatisfied witness makes h no polynomial, so this fails except with probability ~ degree / |F|.
+pub fn check(ctx: &Ctx<'_>, program: &RowProgram, coeffs: &[&[Fr]], y: Fr, h_x: Fr, x: Fr) -> Result<(), ProveError> {
     let rot = program.max_rotation() as usize;
     let m = 2 * rot + 1;
-    let omega = ctx.domain.get_omega();
-    let omega_inv = omega.invert().unwrap();
     let mut wanted: Vec<(usize, usize)> = program
         .ops
         .iter()
@@ -419,18 +415,8 @@ pub fn check_at(ctx: &Ctx<'_>, program: &RowProgram, coeffs: &[&[Fr]], y: Fr, h:
         .collect();
     wanted.sort_unstable();
     wanted.dedup();
-    let values: Vec<Fr> = wanted
-        .par_iter()
-        .map(|&(c, j)| {
-            let shift = j as i64 - rot as i64;
-            let pt = if shift >= 0 {
-                x * omega.pow_vartime([shift as u64])
-            } else {
-                x * omega_inv.pow_vartime([(-shift) as u64])
-            };
-            super::poly::eval(coeffs[c], pt)
-        })
-        .collect();
+    let values: Vec<Fr> =
+        wanted.par_iter().map(|&(c, j)| ctx.eval(coeffs[c], ctx.rotate(x, j as i32 - rot as i32))).collect();
     let mut columns = vec![vec![Fr::ZERO; m]; coeffs.len()];
     for (&(c, j), v) in wanted.iter().zip(values) {
         columns[c][j] = v;
@@ -438,8 +424,10 @@ pub fn check_at(ctx: &Ctx<'_>, program: &RowProgram, coeffs: &[&[Fr]], y: Fr, h:
     let refs: Vec<&[Fr]> = columns.iter().map(Vec::as_slice).collect();
     let mut scratch = vec![Fr::ZERO; program.ops.len()];
     let rhs = crate::engine::program::eval_row(program, &refs, rot, x, y, &mut scratch);
-    let lhs = super::poly::eval(h, x) * (x.pow_vartime([ctx.n as u64]) - Fr::ONE);
-    (lhs, rhs)
+    if h_x * (x.pow_vartime([ctx.n as u64]) - Fr::ONE) != rhs {
+        return Err(ProveError::Unsatisfied);
+    }
+    Ok(())
 }
 
 /// The quotient numerator the prover compiles for a key, under random challenges, with random columns of `rows`

@@ -111,7 +111,8 @@ pub fn open<E: EncodedChallenge<G1Affine>, T: TranscriptWrite<G1Affine, E>>(
             s.polys
                 .par_iter()
                 .map(|&p| {
-                    let evals: Vec<Fr> = s.points.iter().map(|&x| poly::eval(polys[p], x)).collect();
+                    // The evaluations phase already computed these (the verifier reads them from the proof).
+                    let evals: Vec<Fr> = s.points.iter().map(|&x| ctx.eval(polys[p], x)).collect();
                     poly::interpolate(&s.points, &evals)
                 })
                 .collect()

@@ -8,7 +8,6 @@ use halo2_proofs::halo2curves::ff::Field;
 use halo2_proofs::transcript::{EncodedChallenge, TranscriptWrite};
 use rand_core::RngCore;
 
-use super::ctx::write_eval;
 use super::shplonk::Openings;
 use super::{Ctx, ProveError};
 use crate::{Fr, G1Affine};
@@ -61,7 +60,7 @@ impl Constructed {
         E: EncodedChallenge<G1Affine>,
         T: TranscriptWrite<G1Affine, E>,
     {
-        write_eval(transcript, &self.random_poly, x)?;
+        ctx.write_eval(transcript, &self.random_poly, x)?;
         let xn = x.pow_vartime([ctx.n as u64]);
         let pieces: Vec<&[Fr]> = self.h.chunks(ctx.n).collect();
         let h_x = combine_pieces(&pieces, xn, ctx.n);
@@ -90,6 +89,10 @@ pub struct Evaluated {
 }
 
 impl Evaluated {
+    /// Σ x^{n i} h_i, the polynomial whose value at x is h(x).
+    pub fn folded_h(&self) -> &[Fr] {
+        &self.h_x
+    }
     /// h folded at x, then the random polynomial at x (the verifier's last two queries).
     pub fn open<'a>(&'a self, o: &mut Openings<'a>, x: Fr) {
         let h = o.poly(&self.h_x);

@@ -18,7 +18,7 @@ use halo2_proofs::transcript::{EncodedChallenge, TranscriptWrite};
 use rand_core::RngCore;
 use rayon::prelude::*;
 
-use super::ctx::{write_eval, write_witness_commitments};
+use super::ctx::write_witness_commitments;
 use super::quotient::{compile_compressed, Challenges, Common, Layout};
 use super::shplonk::Openings;
 use super::{Ctx, ProveError};
@@ -172,11 +172,11 @@ impl Constructed {
         E: EncodedChallenge<G1Affine>,
         T: TranscriptWrite<G1Affine, E>,
     {
-        write_eval(transcript, &self.z, x)?;
-        write_eval(transcript, &self.z, ctx.rotate(x, 1))?;
-        write_eval(transcript, &self.permuted_input, x)?;
-        write_eval(transcript, &self.permuted_input, ctx.rotate(x, -1))?;
-        write_eval(transcript, &self.permuted_table, x)?;
+        ctx.write_eval(transcript, &self.z, x)?;
+        ctx.write_eval(transcript, &self.z, ctx.rotate(x, 1))?;
+        ctx.write_eval(transcript, &self.permuted_input, x)?;
+        ctx.write_eval(transcript, &self.permuted_input, ctx.rotate(x, -1))?;
+        ctx.write_eval(transcript, &self.permuted_table, x)?;
         Ok(Evaluated(self))
     }
 }
@@ -185,6 +185,10 @@ impl Constructed {
 pub struct Evaluated(Constructed);
 
 impl Evaluated {
+    /// A', S', Z: the quotient layout's three columns for this lookup.
+    pub fn polys(&self) -> [&[Fr]; 3] {
+        self.0.polys()
+    }
     /// A', S', Z, opened in the verifier's order: Z, A', S' at x, A' at ω⁻¹x, Z at ωx.
     pub fn open<'a>(&'a self, o: &mut Openings<'a>, ctx: &Ctx<'_>, x: Fr) {
         let [a, s, z] = self.0.polys().map(|p| o.poly(p));

@@ -15,7 +15,7 @@ use halo2_proofs::plonk::Any;
 use halo2_proofs::transcript::{EncodedChallenge, TranscriptWrite};
 use rand_core::RngCore;
 
-use super::ctx::{write_eval, write_witness_commitments};
+use super::ctx::write_witness_commitments;
 use super::quotient::{Challenges, Common, Layout};
 use super::shplonk::Openings;
 use super::{Ctx, ProveError};
@@ -91,10 +91,10 @@ impl Constructed {
     {
         let (x_next, x_last) = (ctx.rotate(x, 1), ctx.rotate_last(x));
         for (i, z) in self.z.iter().enumerate() {
-            write_eval(transcript, z, x)?;
-            write_eval(transcript, z, x_next)?;
+            ctx.write_eval(transcript, z, x)?;
+            ctx.write_eval(transcript, z, x_next)?;
             if i + 1 < self.z.len() {
-                write_eval(transcript, z, x_last)?;
+                ctx.write_eval(transcript, z, x_last)?;
             }
         }
         Ok(Evaluated { z: self.z })
@@ -107,6 +107,10 @@ pub struct Evaluated {
 }
 
 impl Evaluated {
+    /// The products, in the quotient layout's order.
+    pub fn polys(&self) -> impl Iterator<Item = &[Fr]> {
+        self.z.iter().map(Vec::as_slice)
+    }
     /// Every Z_c at x and ωx, then (last chunk first, as the verifier lists them) at the last usable row.
     pub fn open<'a>(&'a self, o: &mut Openings<'a>, ctx: &Ctx<'_>, x: Fr) {
         let (x_next, x_last) = (ctx.rotate(x, 1), ctx.rotate_last(x));
@@ -131,7 +135,7 @@ where
     T: TranscriptWrite<G1Affine, E>,
 {
     for s in ctx.pk.permutation().polys() {
-        write_eval(transcript, s, x)?;
+        ctx.write_eval(transcript, s, x)?;
     }
     Ok(())
 }
