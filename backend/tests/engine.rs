@@ -235,6 +235,33 @@ mod engine {
         }
     }
 
+    /// The four-step path takes the coset's powers inside the transform (and `write_coset_ntt` reads its source in
+    /// place of a copy): both must equal scaling by g^i first and a plain NTT, on both sides of the direct-size
+    /// boundary, with even and odd log sizes (the four-step split differs).
+    #[test]
+    fn fused_coset_ntt_equals_scaling_then_plain_ntt() {
+        let e = CpuEngine::new();
+        for log_n in [1u32, 9, 11, 12, 13, 16, 17] {
+            let n = 1usize << log_n;
+            let a = scalars(n, 300 + log_n as u64);
+            for g in [Fr::ZETA, Fr::MULTIPLICATIVE_GENERATOR * Fr::from(12345)] {
+                let mut want: Vec<Fr> = a.iter().scan(Fr::ONE, |p, v| { let r = *v * *p; *p *= g; Some(r) }).collect();
+                e.ntt(&mut want, NttDirection::Forward).unwrap();
+                let mut got = a.clone();
+                e.coset_ntt(&mut got, g, NttDirection::Forward).unwrap();
+                assert!(got == want, "coset_ntt 2^{log_n}");
+                let mut buf = e.alloc(n).unwrap();
+                e.write_coset_ntt(&mut buf, &a, g).unwrap();
+                let mut out = vec![Fr::ZERO; n];
+                e.download(&buf, &mut out).unwrap();
+                assert!(out == want, "write_coset_ntt 2^{log_n}");
+            }
+        }
+        let mut buf = e.alloc(8).unwrap();
+        assert!(matches!(e.write_coset_ntt(&mut buf, &[Fr::ONE; 4], Fr::ZETA), Err(EngineError::LengthMismatch { .. })));
+        assert!(matches!(e.write_coset_ntt(&mut buf, &[Fr::ONE; 8], Fr::ZERO), Err(EngineError::ZeroCoset { .. })));
+    }
+
     #[test]
     fn ntt_rejects_bad_sizes() {
         let e = CpuEngine::new();

@@ -271,6 +271,12 @@ pub trait Engine: Send + Sync + fmt::Debug {
     fn upload(&self, values: &[Fr]) -> Result<ScalarBuffer>;
     /// Overwrites a buffer with `values` (same length), reusing its memory.
     fn write(&self, buf: &mut ScalarBuffer, values: &[Fr]) -> Result<()>;
+    /// `buf` ← the forward coset NTT of the coefficients `values` on `coset`·H: [`Engine::write`] then
+    /// [`Engine::ntt_buffer`], which an engine may fuse (the CPU engine reads `values` straight into its transform).
+    fn write_coset_ntt(&self, buf: &mut ScalarBuffer, values: &[Fr], coset: Fr) -> Result<()> {
+        self.write(buf, values)?;
+        self.ntt_buffer(buf, Some(coset), NttDirection::Forward)
+    }
     /// `dst = src` (same length), within the engine (device to device on a GPU).
     fn copy_from(&self, dst: &mut ScalarBuffer, src: &ScalarBuffer) -> Result<()>;
     /// Copies a buffer out; `out.len()` must equal the buffer's length.

@@ -349,10 +349,12 @@ fn compute_h_on(
                         None => engine.alloc(n)?,
                     };
                     match resident[c] {
-                        Some(r) => engine.copy_from(&mut buf, r)?,
-                        None => engine.write(&mut buf, coeffs[c])?,
+                        Some(r) => {
+                            engine.copy_from(&mut buf, r)?;
+                            engine.ntt_buffer(&mut buf, Some(g), NttDirection::Forward)?;
+                        }
+                        None => engine.write_coset_ntt(&mut buf, coeffs[c], g)?,
                     }
-                    engine.ntt_buffer(&mut buf, Some(g), NttDirection::Forward)?;
                     bufs[c] = Some(buf);
                 }
             }

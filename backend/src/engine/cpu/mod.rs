@@ -128,10 +128,7 @@ impl Engine for CpuEngine {
         let log_n = ntt_log_size(values.len(), OP)?;
         let coset_inv = Option::<Fr>::from(coset.invert()).ok_or(EngineError::ZeroCoset { op: OP })?;
         match dir {
-            NttDirection::Forward => {
-                ntt::distribute_powers(values, coset);
-                self.tables.transform(values, log_n, dir);
-            }
+            NttDirection::Forward => self.tables.coset_forward(None, values, log_n, coset),
             NttDirection::Inverse => {
                 self.tables.transform(values, log_n, dir);
                 ntt::distribute_powers(values, coset_inv);
@@ -180,6 +177,18 @@ impl Engine for CpuEngine {
     fn write(&self, buf: &mut ScalarBuffer, values: &[Fr]) -> Result<()> {
         const OP: &str = "write";
         copy_into(OP, "values", self.vec_mut(buf, OP)?, values)
+    }
+
+    fn write_coset_ntt(&self, buf: &mut ScalarBuffer, values: &[Fr], coset: Fr) -> Result<()> {
+        const OP: &str = "write_coset_ntt";
+        let out = self.vec_mut(buf, OP)?;
+        if out.len() != values.len() {
+            return Err(EngineError::LengthMismatch { op: OP, what: "values", expected: out.len(), got: values.len() });
+        }
+        let log_n = ntt_log_size(out.len(), OP)?;
+        Option::<Fr>::from(coset.invert()).ok_or(EngineError::ZeroCoset { op: OP })?;
+        self.tables.coset_forward(Some(values), out, log_n, coset);
+        Ok(())
     }
 
     fn copy_from(&self, dst: &mut ScalarBuffer, src: &ScalarBuffer) -> Result<()> {

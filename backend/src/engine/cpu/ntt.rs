@@ -88,10 +88,12 @@ impl SmallTables {
     }
 }
 
-/// Per-engine cache of twiddle tables.
+/// Per-engine cache of twiddle tables, and the four-step scratch buffers (reused: a fresh n-element buffer per
+/// transform costs an allocation and a zeroing pass, and the quotient runs hundreds of transforms of one size).
 #[derive(Default)]
 pub struct NttTables {
     small: Mutex<HashMap<(u32, NttDirection), Arc<SmallTables>>>,
+    scratch: Mutex<Vec<Vec<Fr>>>,
 }
 
 /// A raw pointer shared across rayon tasks that write provably disjoint positions.
@@ -119,11 +121,32 @@ impl NttTables {
                 a.iter_mut().for_each(|x| *x *= n_inv);
             }
         } else {
-            self.four_step(a, log_n, dir);
+            self.four_step(None, a, log_n, dir, None);
         }
     }
 
-    fn four_step(&self, a: &mut [Fr], log_n: u32, dir: NttDirection) {
+    /// `out` ← the forward NTT of `src·(1, g, g², …)`: coefficients evaluated on the coset gH. The four-step method
+    /// takes the powers of g without a pass of its own (see `four_step`) and reads `src` in place of a copy.
+    /// With `src` None, `out` holds the coefficients and is transformed in place.
+    pub fn coset_forward(&self, src: Option<&[Fr]>, out: &mut [Fr], log_n: u32, g: Fr) {
+        debug_assert_eq!(out.len(), 1 << log_n);
+        debug_assert!(src.is_none_or(|s| s.len() == out.len()));
+        if log_n <= DIRECT_MAX_LOG {
+            if let Some(src) = src {
+                out.copy_from_slice(src);
+            }
+            distribute_powers(out, g);
+            self.small(log_n, NttDirection::Forward).transform_in_place(out);
+        } else {
+            self.four_step(src, out, log_n, NttDirection::Forward, Some(g));
+        }
+    }
+
+    /// Four-step transform of `src` (or of `a` itself when None) into `a`. With a coset g, input j = j1·n2 + j2
+    /// is scaled by g^j = (g^n2)^j1 · g^j2: the first factor is one table lookup per element as columns are
+    /// gathered (the same n1 powers for every column), the second a constant per column, folded into that
+    /// column's twiddles in step 2 — so the coset costs one multiplication per element and no extra pass.
+    fn four_step(&self, src: Option<&[Fr]>, a: &mut [Fr], log_n: u32, dir: NttDirection, coset: Option<Fr>) {
         let l1 = log_n / 2;
         let l2 = log_n - l1;
         let (n1, n2) = (1usize << l1, 1usize << l2);
@@ -136,9 +159,14 @@ impl NttTables {
         let scale = (dir == NttDirection::Inverse).then(|| n_inverse(log_n));
 
         // Step 1 + 2: columns j2 (elements a[j1 * n2 + j2]) -> scratch[k1 * n2 + j2] * omega^(j2 k1).
-        let mut scratch: Vec<Fr> = vec![Fr::ZERO; a.len()];
+        let mut scratch = self.take_scratch(a.len());
         let dst = SharedMut(scratch.as_mut_ptr());
-        let src: &[Fr] = a;
+        let src: &[Fr] = src.unwrap_or(a);
+        // (g^n2)^j1 for the gather, g^j2 per column.
+        let row_powers: Option<Vec<Fr>> = coset.map(|g| {
+            let h = g.pow_vartime([n2 as u64]);
+            std::iter::successors(Some(Fr::ONE), |p| Some(*p * h)).take(n1).collect()
+        });
         (0..n2 / TILE).into_par_iter().for_each_init(
             || vec![Fr::ZERO; TILE * n1],
             |buf, tile| {
@@ -146,18 +174,32 @@ impl NttTables {
                 for j1 in 0..n1 {
                     let row = &src[j1 * n2 + j0..j1 * n2 + j0 + TILE];
                     let r = t1.bitrev[j1] as usize;
-                    for (c, v) in row.iter().enumerate() {
-                        buf[c * n1 + r] = *v;
+                    match &row_powers {
+                        None => row.iter().enumerate().for_each(|(c, v)| buf[c * n1 + r] = *v),
+                        Some(p) => row.iter().enumerate().for_each(|(c, v)| buf[c * n1 + r] = *v * p[j1]),
                     }
                 }
                 let mut w_col = omega.pow_vartime([j0 as u64]);
+                let mut g_col = coset.map(|g| g.pow_vartime([j0 as u64]));
                 for (c, col) in buf.chunks_exact_mut(n1).enumerate() {
                     t1.stages(col);
-                    if j0 + c != 0 {
-                        let mut w = w_col;
-                        for v in col.iter_mut().skip(1) {
-                            *v *= w;
-                            w *= w_col;
+                    match g_col.as_mut() {
+                        None if j0 + c == 0 => {}
+                        None => {
+                            let mut w = w_col;
+                            for v in col.iter_mut().skip(1) {
+                                *v *= w;
+                                w *= w_col;
+                            }
+                        }
+                        Some(gc) => {
+                            // Twiddles g^j2 · omega^(j2 k1), k1 = 0, 1, ...
+                            let mut w = *gc;
+                            for v in col.iter_mut() {
+                                *v *= w;
+                                w *= w_col;
+                            }
+                            *gc *= coset.expect("g_col is Some only with a coset");
                         }
                     }
                     w_col *= omega;
@@ -199,6 +241,30 @@ impl NttTables {
                 }
             },
         );
+        self.give_scratch(scratch);
+    }
+
+    /// A buffer of n elements whose contents do not matter (step 1 writes every one).
+    fn take_scratch(&self, n: usize) -> Vec<Fr> {
+        let mut pool = self.scratch.lock().unwrap_or_else(|e| e.into_inner());
+        match pool.iter().position(|v| v.len() == n) {
+            Some(i) => pool.swap_remove(i),
+            None => vec![Fr::ZERO; n],
+        }
+    }
+
+    /// Keeps a scratch buffer of up to 2^21 elements for the next transform; at most two (the engine's transforms
+    /// run one or two at a time), and a new one replaces the oldest.
+    fn give_scratch(&self, v: Vec<Fr>) {
+        // Larger buffers (the quotient's final 2^(k+2) INTT) go back to the allocator rather than stay held.
+        if v.len() > 1 << 21 {
+            return;
+        }
+        let mut pool = self.scratch.lock().unwrap_or_else(|e| e.into_inner());
+        if pool.len() >= 2 {
+            pool.remove(0);
+        }
+        pool.push(v);
     }
 }
 
