@@ -185,20 +185,10 @@ impl NttTables {
                     t1.stages(col);
                     match g_col.as_mut() {
                         None if j0 + c == 0 => {}
-                        None => {
-                            let mut w = w_col;
-                            for v in col.iter_mut().skip(1) {
-                                *v *= w;
-                                w *= w_col;
-                            }
-                        }
+                        None => scale_by_powers(&mut col[1..], w_col, w_col),
                         Some(gc) => {
                             // Twiddles g^j2 · omega^(j2 k1), k1 = 0, 1, ...
-                            let mut w = *gc;
-                            for v in col.iter_mut() {
-                                *v *= w;
-                                w *= w_col;
-                            }
+                            scale_by_powers(col, *gc, w_col);
                             *gc *= coset.expect("g_col is Some only with a coset");
                         }
                     }
@@ -268,6 +258,15 @@ impl NttTables {
     }
 }
 
+/// `a[k] *= start · step^k`.
+fn scale_by_powers(a: &mut [Fr], start: Fr, step: Fr) {
+    let mut w = start;
+    for v in a.iter_mut() {
+        *v *= w;
+        w *= step;
+    }
+}
+
 fn n_inverse(log_n: u32) -> Fr {
     Fr::from(1u64 << log_n).invert().unwrap()
 }
@@ -275,11 +274,7 @@ fn n_inverse(log_n: u32) -> Fr {
 /// `a[i] *= c^i`, in parallel chunks that each start from c^start.
 pub fn distribute_powers(a: &mut [Fr], c: Fr) {
     const CHUNK: usize = 1 << 12;
-    a.par_chunks_mut(CHUNK).enumerate().for_each(|(i, chunk)| {
-        let mut w = c.pow_vartime([(i * CHUNK) as u64]);
-        for v in chunk.iter_mut() {
-            *v *= w;
-            w *= c;
-        }
-    });
+    a.par_chunks_mut(CHUNK)
+        .enumerate()
+        .for_each(|(i, chunk)| scale_by_powers(chunk, c.pow_vartime([(i * CHUNK) as u64]), c));
 }
