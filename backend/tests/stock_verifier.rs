@@ -68,6 +68,8 @@ mod stock_verifier {
             [before, after]
         );
 
+        let cosets = zkinfer_backend::plonk::cosets::Cosets::for_pieces(pk.get_vk().get_domain().get_quotient_poly_degree());
+        eprintln!("degree {}: the quotient on {cosets:?}", pk.get_vk().cs().degree());
         let proof = ours(&params, &pk, &circuit, &inst, 7).unwrap();
         verify_stock(&stock, pk.get_vk(), &inst, &proof).expect("stock verifier rejected our proof");
         assert_eq!(proof, ours(&params, &pk, &circuit, &inst, 7).unwrap(), "same seed, same bytes");

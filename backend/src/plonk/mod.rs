@@ -13,6 +13,7 @@
 //! Not supported (clear error): multi-phase advice (columns in phase > 0).
 
 pub mod columns;
+pub mod cosets;
 pub mod ctx;
 pub mod error;
 pub mod gates;

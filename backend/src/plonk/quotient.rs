@@ -3,14 +3,13 @@
 //! ([`super::gates`], [`super::permutation`], [`super::lookup`]); this file holds the shared machinery: the
 //! column layout, expression compilation, evaluating the program over the extended domain and the self-check.
 //!
-//! The constraints are compiled once into a [`RowProgram`]; the extended domain (2^j times the base domain) is
-//! covered one base-size coset at a time: for part i the coset g_i = ζ·ω_ext^i, every referenced column is moved
+//! The constraints are compiled once into a [`RowProgram`]; h is evaluated one base-size coset g_i·H at a time
+//! ([`Cosets`]: halo2's ζ·ω_ext^i, or three cosets for circuits of degree 4): every referenced column is moved
 //! onto it with an engine coset NTT, the engine evaluates the program on its n rows, and the values are divided by
 //! the constant g_i^n - 1 (the vanishing polynomial is constant on such a coset). Only one part's column values are
 //! alive at a time, never the whole extended domain of every column — and within a part, only the columns of the
 //! constraint groups in flight ([`split`]): each column is moved onto the coset when its first group needs it and
-//! freed after its last. The interleaved parts are exactly h on the
-//! coset ζ·<ω_ext>, so one inverse coset NTT of size 2^extended_k gives h's coefficients.
+//! freed after its last. [`Cosets::interpolate`] turns the parts' values into h's coefficients.
 //!
 //! All of it runs on engine buffers, so on a GPU the columns, the coset NTTs and the evaluation (a kernel generated
 //! from each group's program) stay on the device; [`Placement`] decides from the free device memory whether every
@@ -18,14 +17,15 @@
 
 use std::cell::RefCell;
 
-use halo2_proofs::halo2curves::ff::{Field, WithSmallOrderMulGroup};
+use halo2_proofs::halo2curves::ff::Field;
 use halo2_proofs::plonk::Expression;
 use rayon::prelude::*;
 
+use super::cosets::Cosets;
 use super::{gates, lookup, permutation, Ctx, ProveError};
 use crate::engine::program::groups::{split, Groups};
 use crate::engine::program::{multiplications, Node, RowProgram};
-use crate::engine::{root_of_unity, NttDirection, ScalarBuffer};
+use crate::engine::{NttDirection, ScalarBuffer};
 use crate::Fr;
 
 /// Where each kind of column sits in a program's column list.
@@ -313,11 +313,10 @@ fn compute_h_on(
 ) -> Result<Vec<Fr>, ProveError> {
     let n = ctx.n;
     let k = ctx.domain.k();
-    let ext_k = ctx.domain.extended_k();
-    let parts = 1usize << (ext_k - k);
+    let pieces = ctx.domain.get_quotient_poly_degree();
+    let cosets = Cosets::for_pieces(pieces);
+    let parts = cosets.parts();
     let omega = ctx.domain.get_omega();
-    let omega_ext = root_of_unity(ext_k);
-    let zeta = Fr::ZETA;
 
     // Columns uploaded here (Resident): those the groups read and not already on the engine.
     let uploaded: Vec<Option<ScalarBuffer>> = if placement == Placement::Resident {
@@ -333,12 +332,10 @@ fn compute_h_on(
         (0..coeffs.len()).map(|c| on_engine.get(c).copied().flatten().or(uploaded[c].as_ref())).collect();
     let mut bufs: Vec<Option<ScalarBuffer>> = (0..coeffs.len()).map(|_| None).collect();
     let mut spare: Vec<ScalarBuffer> = Vec::new();
-    let mut ext = vec![Fr::ZERO; n * parts];
-    let mut part = vec![Fr::ZERO; n];
+    let mut values: Vec<Vec<Fr>> = Vec::with_capacity(parts);
     let (mut acc, mut next) = (engine.alloc(n)?, engine.alloc(n)?);
-    let mut g = zeta;
     let (mut t_ntt, mut t_eval) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
-    for i in 0..parts {
+    for g in cosets.generators(k) {
         engine.scale(&mut acc, Fr::ZERO)?;
         for (gi, group) in groups.groups.iter().enumerate() {
             let t0 = std::time::Instant::now();
@@ -374,17 +371,18 @@ fn compute_h_on(
                 }
             }
         }
+        let mut part = vec![Fr::ZERO; n];
         engine.download(&acc, &mut part)?;
         let inv = (g.pow_vartime([n as u64]) - Fr::ONE).invert().unwrap();
-        ext.par_chunks_mut(parts).zip(part.par_iter()).for_each(|(dst, v)| dst[i] = *v * inv);
-        g *= omega_ext;
+        part.par_iter_mut().for_each(|v| *v *= inv);
+        values.push(part);
     }
     drop(resident);
-    drop((uploaded, bufs, spare, acc, next, part));
+    drop((uploaded, bufs, spare, acc, next));
     let t2 = std::time::Instant::now();
-    engine.coset_ntt(&mut ext, zeta, NttDirection::Inverse)?;
+    let h = cosets.interpolate(engine, values, k, pieces)?;
     tracing::debug!(
-        "quotient: {parts} parts, {} group(s), {} columns (at most {} at once): coset NTTs {:.3} s, row program \
+        "quotient: {parts} parts ({cosets:?}), {} group(s), {} columns (at most {} at once): coset NTTs {:.3} s, row program \
          {:.3} s, final INTT {:.3} s",
         groups.groups.len(),
         groups.used,
@@ -393,8 +391,7 @@ fn compute_h_on(
         t_eval.as_secs_f64(),
         t2.elapsed().as_secs_f64()
     );
-    ext.truncate(n * ctx.domain.get_quotient_poly_degree());
-    Ok(ext)
+    Ok(h)
 }
 
 /// Self-check, the verifier's own identity at the challenge x (off the domain): h(x)·(x^n − 1) must equal the
