@@ -18,7 +18,8 @@
 //! scalars), GPU-only sizes up to MSM 2^22 and NTT 2^24, and `quotient/cuda/…` (the generated kernels, host columns).
 //! Without a GPU one line says why those are absent.
 //!
-//! Environment: ZKINFER_BENCH_MAX_LOG caps the sizes (default 22); CRITERION_HOME is where criterion keeps its
+//! Environment: ZKINFER_BENCH_MAX_LOG caps the sizes (default 22); ZKINFER_FIXTURES is the folder of the bundled
+//! models (default: the source tree's, then ./model-import/fixtures); CRITERION_HOME is where criterion keeps its
 //! estimates (default target/criterion), from which a markdown table of medians and ratios (zkinfer / halo2,
 //! compiled / naive; < 1 means ours is faster) is printed at the end.
 
@@ -252,8 +253,16 @@ fn transfer(g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTi
     });
 }
 
+/// A bundled model: from ZKINFER_FIXTURES, else the source tree this was built from, else ./model-import/fixtures
+/// (a copied binary run from a checkout's root, as `ci/gpu-run` does).
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../model-import/fixtures").join(name)
+    let dirs = [
+        std::env::var_os("ZKINFER_FIXTURES").map(PathBuf::from),
+        Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../model-import/fixtures")),
+        Some(PathBuf::from("model-import/fixtures")),
+    ];
+    let dir = dirs.into_iter().flatten().find(|d| d.join(name).is_file());
+    dir.unwrap_or_else(|| panic!("{name} not found (set ZKINFER_FIXTURES to the folder holding it)")).join(name)
 }
 
 fn digits() -> ModelCircuit {
