@@ -121,18 +121,28 @@ pub fn open<E: EncodedChallenge<G1Affine>, T: TranscriptWrite<G1Affine, E>>(
 
     let v = *transcript.squeeze_challenge_scalar::<()>();
 
-    // H(X) = Σ_i v^i (Σ_j y^j (P_ij − R_ij)) / Z_Si
+    // H(X) = Σ_i v^i (S_i − Σ_j y^j R_ij) / Z_Si with S_i = Σ_j y^j P_ij, kept for L below (each P_ij is read once
+    // here instead of once more there).
     let mut h = vec![Fr::ZERO; n];
+    let mut sums: Vec<Vec<Fr>> = Vec::with_capacity(sets.len());
     let mut v_pow = Fr::ONE;
     for (s, r) in sets.iter().zip(&low) {
         let mut terms: Vec<(Fr, &[Fr])> = Vec::new();
         let mut y_pow = Fr::ONE;
-        for (&p, r_j) in s.polys.iter().zip(r) {
+        for &p in &s.polys {
             terms.push((y_pow, polys[p]));
-            terms.push((-y_pow, r_j.as_slice()));
             y_pow *= y;
         }
-        let numerator = combine(&terms, n);
+        let sum = combine(&terms, n);
+        let mut numerator = sum.clone();
+        let mut y_pow = Fr::ONE;
+        for r_j in r {
+            for (c, rc) in numerator.iter_mut().zip(r_j) {
+                *c -= y_pow * rc;
+            }
+            y_pow *= y;
+        }
+        sums.push(sum);
         let mut q = poly::divide_by_vanishing(numerator, &s.points);
         q.resize(n, Fr::ZERO);
         h.par_iter_mut().zip(q.par_iter()).for_each(|(a, b)| *a += v_pow * b);
@@ -143,22 +153,22 @@ pub fn open<E: EncodedChallenge<G1Affine>, T: TranscriptWrite<G1Affine, E>>(
 
     let u = *transcript.squeeze_challenge_scalar::<()>();
 
-    // L(X) = Σ_i v^i z_i(u) Σ_j y^j (P_ij(X) − R_ij(u)) − Z_T(u) H(X)
+    // L(X) = Σ_i v^i z_i(u) (S_i(X) − Σ_j y^j R_ij(u)) − Z_T(u) H(X)
     let mut terms: Vec<(Fr, &[Fr])> = Vec::new();
     let mut constant = Fr::ZERO;
     let mut v_pow = Fr::ONE;
     let mut z0 = Fr::ONE;
-    for (i, (s, r)) in sets.iter().zip(&low).enumerate() {
+    for (i, ((s, r), sum)) in sets.iter().zip(&low).zip(&sums).enumerate() {
         let diffs: Vec<Fr> = all_points.iter().copied().filter(|p| !s.points.contains(p)).collect();
         let z_i = poly::vanishing_at(&diffs, u);
         if i == 0 {
             z0 = z_i;
         }
+        let c = v_pow * z_i;
+        terms.push((c, sum.as_slice()));
         let mut y_pow = Fr::ONE;
-        for (&p, r_j) in s.polys.iter().zip(r) {
-            let c = v_pow * z_i * y_pow;
-            terms.push((c, polys[p]));
-            constant -= c * poly::eval(r_j, u);
+        for r_j in r {
+            constant -= c * y_pow * poly::eval(r_j, u);
             y_pow *= y;
         }
         v_pow *= v;
