@@ -124,9 +124,7 @@ impl Engine for CpuEngine {
     }
 
     fn coset_ntt(&self, values: &mut [Fr], coset: Fr, dir: NttDirection) -> Result<()> {
-        const OP: &str = "coset_ntt";
-        let log_n = ntt_log_size(values.len(), OP)?;
-        let coset_inv = Option::<Fr>::from(coset.invert()).ok_or(EngineError::ZeroCoset { op: OP })?;
+        let (log_n, coset_inv) = coset_transform("coset_ntt", values.len(), coset)?;
         match dir {
             NttDirection::Forward => self.tables.coset_forward(None, values, log_n, coset),
             NttDirection::Inverse => {
@@ -185,8 +183,7 @@ impl Engine for CpuEngine {
         if out.len() != values.len() {
             return Err(EngineError::LengthMismatch { op: OP, what: "values", expected: out.len(), got: values.len() });
         }
-        let log_n = ntt_log_size(out.len(), OP)?;
-        Option::<Fr>::from(coset.invert()).ok_or(EngineError::ZeroCoset { op: OP })?;
+        let (log_n, _) = coset_transform(OP, out.len(), coset)?;
         self.tables.coset_forward(Some(values), out, log_n, coset);
         Ok(())
     }
@@ -254,6 +251,13 @@ impl Engine for CpuEngine {
         ntt::distribute_powers(self.vec_mut(a, "distribute_powers")?, c);
         Ok(())
     }
+}
+
+/// A coset transform's log size and 1/coset, refusing a length that is not a power of two and a zero coset.
+fn coset_transform(op: &'static str, len: usize, coset: Fr) -> Result<(u32, Fr)> {
+    let log_n = ntt_log_size(len, op)?;
+    let coset_inv = Option::<Fr>::from(coset.invert()).ok_or(EngineError::ZeroCoset { op })?;
+    Ok((log_n, coset_inv))
 }
 
 /// `dst = src` in parallel, refusing a length mismatch.
