@@ -1,6 +1,8 @@
 //! The CPU engine: rayon-parallel Pippenger MSM and four-step NTT on host memory.
 
 pub mod fixed_base;
+#[cfg(target_arch = "x86_64")]
+pub mod ifma;
 pub mod msm;
 pub mod ntt;
 pub mod xyzz;

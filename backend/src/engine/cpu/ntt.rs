@@ -29,10 +29,13 @@ pub struct SmallTables {
     /// Stage s (half-size 2^s) occupies [2^s - 1, 2^(s+1) - 1): omega_{2^(s+1)}^j for j < 2^s.
     twiddles: Vec<Fr>,
     bitrev: Vec<u32>,
+    /// Stages from `ifma::FIRST_STAGE` on run eight butterflies per instruction where the CPU allows.
+    #[cfg(target_arch = "x86_64")]
+    lanes: Option<super::ifma::StageTwiddles>,
 }
 
 impl SmallTables {
-    fn new(log_m: u32, dir: NttDirection) -> Self {
+    fn new(log_m: u32, dir: NttDirection, lanes: bool) -> Self {
         let m = 1usize << log_m;
         let mut twiddles = Vec::with_capacity(m.saturating_sub(1));
         for s in 0..log_m {
@@ -49,17 +52,34 @@ impl SmallTables {
         let bitrev = (0..m as u32)
             .map(|i| if log_m == 0 { 0 } else { i.reverse_bits() >> (32 - log_m) })
             .collect();
+        #[cfg(target_arch = "x86_64")]
+        let lanes = (lanes && log_m > super::ifma::FIRST_STAGE).then(|| super::ifma::StageTwiddles::new(&twiddles, log_m));
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = lanes;
         SmallTables {
             log_m,
             twiddles,
             bitrev,
+            #[cfg(target_arch = "x86_64")]
+            lanes,
         }
     }
 
     /// Radix-2 stages on data already in bit-reversed order.
     fn stages(&self, a: &mut [Fr]) {
         debug_assert_eq!(a.len(), 1 << self.log_m);
-        for s in 0..self.log_m {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(lanes) = &self.lanes {
+            self.scalar_stages(a, super::ifma::FIRST_STAGE);
+            lanes.run(a);
+            return;
+        }
+        self.scalar_stages(a, self.log_m);
+    }
+
+    /// The first `count` radix-2 stages, one butterfly at a time.
+    fn scalar_stages(&self, a: &mut [Fr], count: u32) {
+        for s in 0..count {
             let half = 1usize << s;
             let tw = &self.twiddles[half - 1..2 * half - 1];
             for block in a.chunks_exact_mut(2 * half) {
@@ -90,10 +110,21 @@ impl SmallTables {
 
 /// Per-engine cache of twiddle tables, and the four-step scratch buffers (reused: a fresh n-element buffer per
 /// transform costs an allocation and a zeroing pass, and the quotient runs hundreds of transforms of one size).
-#[derive(Default)]
 pub struct NttTables {
     small: Mutex<HashMap<(u32, NttDirection), Arc<SmallTables>>>,
     scratch: Mutex<Vec<Vec<Fr>>>,
+    /// Whether in-cache stages may run on AVX-512 IFMA lanes (`ifma::available()` unless built `scalar_only`).
+    lanes: bool,
+}
+
+impl Default for NttTables {
+    fn default() -> Self {
+        #[cfg(target_arch = "x86_64")]
+        let lanes = super::ifma::available();
+        #[cfg(not(target_arch = "x86_64"))]
+        let lanes = false;
+        NttTables { small: Mutex::default(), scratch: Mutex::default(), lanes }
+    }
 }
 
 /// A raw pointer shared across rayon tasks that write provably disjoint positions.
@@ -103,11 +134,21 @@ unsafe impl Send for SharedMut {}
 unsafe impl Sync for SharedMut {}
 
 impl NttTables {
+    /// Tables that never use the IFMA lanes: the reference the lane path is tested against.
+    pub fn scalar_only() -> Self {
+        NttTables { lanes: false, ..Self::default() }
+    }
+
+    /// Whether this table set runs stages on IFMA lanes.
+    pub fn uses_lanes(&self) -> bool {
+        self.lanes
+    }
+
     fn small(&self, log_m: u32, dir: NttDirection) -> Arc<SmallTables> {
         let mut cache = self.small.lock().unwrap_or_else(|e| e.into_inner());
         cache
             .entry((log_m, dir))
-            .or_insert_with(|| Arc::new(SmallTables::new(log_m, dir)))
+            .or_insert_with(|| Arc::new(SmallTables::new(log_m, dir, self.lanes)))
             .clone()
     }
 
@@ -277,4 +318,37 @@ pub fn distribute_powers(a: &mut [Fr], c: Fr) {
     a.par_chunks_mut(CHUNK)
         .enumerate()
         .for_each(|(i, chunk)| scale_by_powers(chunk, c.pow_vartime([(i * CHUNK) as u64]), c));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand_chacha::rand_core::SeedableRng;
+
+    /// Transforms on IFMA lanes equal the scalar path bit for bit: forward, inverse and coset, in-cache sizes on
+    /// both sides of the first lane stage, and four-step sizes (odd and even log n).
+    #[test]
+    fn lane_stages_equal_scalar_stages() {
+        let lanes = NttTables::default();
+        if !lanes.uses_lanes() {
+            eprintln!("skipped: this CPU has no avx512ifma (the scalar path runs instead)");
+            return;
+        }
+        let scalar = NttTables::scalar_only();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let g = Fr::from(7);
+        for log_n in (1..=14).chain([17]) {
+            let v: Vec<Fr> = (0..1usize << log_n).map(|_| Fr::random(&mut rng)).collect();
+            for dir in [NttDirection::Forward, NttDirection::Inverse] {
+                let (mut a, mut b) = (v.clone(), v.clone());
+                lanes.transform(&mut a, log_n, dir);
+                scalar.transform(&mut b, log_n, dir);
+                assert!(a == b, "log n {log_n}, {dir:?}");
+            }
+            let (mut a, mut b) = (vec![Fr::ZERO; v.len()], vec![Fr::ZERO; v.len()]);
+            lanes.coset_forward(Some(&v), &mut a, log_n, g);
+            scalar.coset_forward(Some(&v), &mut b, log_n, g);
+            assert!(a == b, "coset, log n {log_n}");
+        }
+    }
 }
