@@ -4,11 +4,11 @@
 //! instruction; on this project's EPYC machines a lane-parallel product costs about a quarter of halo2curves'
 //! scalar one (3.2 vs 12.7 ns per element, measured while writing this).
 //!
-//! Representation: an element x < 2^256 as limbs x_k < 2^52 with x = Σ x_k 2^(52k). Values stay in halo2curves'
-//! Montgomery form aR (R = 2^256): the limb product below computes a·b / R' with R' = 2^260, so a constant that
-//! multiplies data is stored as 16·w·R (`lanes_constant`), and (aR)(16wR)/2^260 = awR — the data never leaves
-//! halo2's form, and conversion in and out is only a re-split of bits. Every result is canonical (< p), so outputs
-//! are bit-for-bit the scalar path's.
+//! Representation: an element x < 2^256 as limbs x_k < 2^52 with x = Σ x_k 2^(52k), in halo2curves' Montgomery
+//! form aR (R = 2^256). The lane product reduces by 2^52 four times and by 2^48 the fifth (4·52 + 48 = 256), so
+//! it computes exactly halo2's a·b/R: values and constants move between `Fr` and lanes by re-splitting bits only
+//! (eight at a time, with two rounds of lane permutes). Every result is canonical (< p), so outputs are bit for
+//! bit the scalar path's.
 //!
 //! Used only where the CPU reports `avx512f` and `avx512ifma` at run time (`available`); everywhere else the
 //! scalar path runs. `ZKINFER_NO_IFMA=1` forces the scalar path (A/B measurements).
@@ -63,9 +63,9 @@ fn from_limbs(l: [u64; 4]) -> Fr {
     unsafe { std::mem::transmute::<[u64; 4], Fr>(l) }
 }
 
-/// The 52-bit limbs of a constant that multiplies data through `mul`: 16·c in Montgomery form (see module doc).
+/// The 52-bit limbs of `c` (its Montgomery form, as lanes hold it).
 pub fn lanes_constant(c: &Fr) -> [u64; 5] {
-    split52(limbs(&(*c * Fr::from(16u64))))
+    split52(limbs(c))
 }
 
 /// Eight elements, limb k of lane i in `.0[k]` lane i.
@@ -82,9 +82,9 @@ unsafe fn modulus() -> [__m512i; 5] {
     [splat(P52[0]), splat(P52[1]), splat(P52[2]), splat(P52[3]), splat(P52[4])]
 }
 
-/// a·b / 2^260 mod p, canonical. Inputs: limbs < 2^52, values < 2^256 (so a·b < 2^260·p and the Montgomery
-/// result is < 2p before the final subtraction). Limb products accumulate unreduced in 64-bit lanes (at most
-/// ~20 terms of < 2^52 each) and carries are propagated once at the end.
+/// a·b / 2^256 mod p, canonical, for canonical a, b (a·b/R + m·p/R < 2p before the final subtraction). Limb
+/// products accumulate unreduced in 64-bit lanes (at most ~20 terms of < 2^52 each); carries are propagated once
+/// at the end.
 #[inline(always)]
 unsafe fn mul(a: &Lanes, b: &Lanes) -> Lanes {
     let zero = _mm512_setzero_si512();
@@ -97,23 +97,34 @@ unsafe fn mul(a: &Lanes, b: &Lanes) -> Lanes {
             t[j] = _mm512_madd52lo_epu64(t[j], a.0[j], bi);
             t[j + 1] = _mm512_madd52hi_epu64(t[j + 1], a.0[j], bi);
         }
-        // m = t0 · (-p^-1) mod 2^52 makes t + m·p divisible by 2^52.
-        let m = _mm512_madd52lo_epu64(zero, t[0], inv);
+        // m = t0 · (-p^-1) mod 2^52 (mod 2^48 the last time) makes t + m·p divisible by it.
+        let mut m = _mm512_madd52lo_epu64(zero, t[0], inv);
+        if i == 4 {
+            m = _mm512_and_si512(m, splat((1 << 48) - 1));
+        }
         for j in 0..5 {
             t[j] = _mm512_madd52lo_epu64(t[j], m, p[j]);
             t[j + 1] = _mm512_madd52hi_epu64(t[j + 1], m, p[j]);
         }
-        let carry = _mm512_srli_epi64(t[0], 52);
-        t = [_mm512_add_epi64(t[1], carry), t[2], t[3], t[4], t[5], zero];
+        if i < 4 {
+            let carry = _mm512_srli_epi64(t[0], 52);
+            t = [_mm512_add_epi64(t[1], carry), t[2], t[3], t[4], t[5], zero];
+        }
     }
-    let mut r = [zero; 5];
+    // Normalise the six limbs, then shift right by the last 48 bits.
+    let mut r = [zero; 6];
     let mut carry = zero;
-    for j in 0..5 {
+    for j in 0..6 {
         let v = _mm512_add_epi64(t[j], carry);
         r[j] = _mm512_and_si512(v, splat(M52));
         carry = _mm512_srli_epi64(v, 52);
     }
-    subtract_p_if_above(r, &p)
+    let mut out = [zero; 5];
+    for j in 0..5 {
+        let v = _mm512_or_si512(_mm512_srli_epi64(r[j], 48), _mm512_slli_epi64(r[j + 1], 4));
+        out[j] = _mm512_and_si512(v, splat(M52));
+    }
+    subtract_p_if_above(out, &p)
 }
 
 /// r mod p for normalised limbs of r < 2p.
@@ -180,6 +191,83 @@ unsafe fn store(ptr: *mut u64, stride: usize, v: &Lanes) {
     }
 }
 
+/// Eight `Fr` (AoS, 4 limbs each) into lanes: two rounds of permutes transpose limbs, then bits are re-split.
+#[inline(always)]
+unsafe fn load_fr8(src: *const Fr) -> Lanes {
+    let src = src as *const u64;
+    let (a, b, c, d) = (
+        _mm512_loadu_si512(src as *const _),
+        _mm512_loadu_si512(src.add(8) as *const _),
+        _mm512_loadu_si512(src.add(16) as *const _),
+        _mm512_loadu_si512(src.add(24) as *const _),
+    );
+    let (even, odd) = (_mm512_set_epi64(13, 9, 5, 1, 12, 8, 4, 0), _mm512_set_epi64(15, 11, 7, 3, 14, 10, 6, 2));
+    // [x0.0 x1.0 x2.0 x3.0 x0.1 x1.1 x2.1 x3.1] and the same of limbs 2, 3; then of x4..x7.
+    let (ab01, ab23) = (_mm512_permutex2var_epi64(a, even, b), _mm512_permutex2var_epi64(a, odd, b));
+    let (cd01, cd23) = (_mm512_permutex2var_epi64(c, even, d), _mm512_permutex2var_epi64(c, odd, d));
+    let (low, high) = (_mm512_set_epi64(11, 10, 9, 8, 3, 2, 1, 0), _mm512_set_epi64(15, 14, 13, 12, 7, 6, 5, 4));
+    let l0 = _mm512_permutex2var_epi64(ab01, low, cd01);
+    let l1 = _mm512_permutex2var_epi64(ab01, high, cd01);
+    let l2 = _mm512_permutex2var_epi64(ab23, low, cd23);
+    let l3 = _mm512_permutex2var_epi64(ab23, high, cd23);
+    let m = splat(M52);
+    Lanes([
+        _mm512_and_si512(l0, m),
+        _mm512_and_si512(_mm512_or_si512(_mm512_srli_epi64(l0, 52), _mm512_slli_epi64(l1, 12)), m),
+        _mm512_and_si512(_mm512_or_si512(_mm512_srli_epi64(l1, 40), _mm512_slli_epi64(l2, 24)), m),
+        _mm512_and_si512(_mm512_or_si512(_mm512_srli_epi64(l2, 28), _mm512_slli_epi64(l3, 36)), m),
+        _mm512_srli_epi64(l3, 16),
+    ])
+}
+
+/// The inverse of `load_fr8`.
+#[inline(always)]
+unsafe fn store_fr8(dst: *mut Fr, v: &Lanes) {
+    let x = &v.0;
+    let l0 = _mm512_or_si512(x[0], _mm512_slli_epi64(x[1], 52));
+    let l1 = _mm512_or_si512(_mm512_srli_epi64(x[1], 12), _mm512_slli_epi64(x[2], 40));
+    let l2 = _mm512_or_si512(_mm512_srli_epi64(x[2], 24), _mm512_slli_epi64(x[3], 28));
+    let l3 = _mm512_or_si512(_mm512_srli_epi64(x[3], 36), _mm512_slli_epi64(x[4], 16));
+    let (low, high) = (_mm512_set_epi64(11, 10, 9, 8, 3, 2, 1, 0), _mm512_set_epi64(15, 14, 13, 12, 7, 6, 5, 4));
+    let ab01 = _mm512_permutex2var_epi64(l0, low, l1);
+    let cd01 = _mm512_permutex2var_epi64(l0, high, l1);
+    let ab23 = _mm512_permutex2var_epi64(l2, low, l3);
+    let cd23 = _mm512_permutex2var_epi64(l2, high, l3);
+    let (even, odd) = (_mm512_set_epi64(13, 9, 5, 1, 12, 8, 4, 0), _mm512_set_epi64(15, 11, 7, 3, 14, 10, 6, 2));
+    let dst = dst as *mut u64;
+    _mm512_storeu_si512(dst as *mut _, _mm512_permutex2var_epi64(ab01, even, ab23));
+    _mm512_storeu_si512(dst.add(8) as *mut _, _mm512_permutex2var_epi64(ab01, odd, ab23));
+    _mm512_storeu_si512(dst.add(16) as *mut _, _mm512_permutex2var_epi64(cd01, even, cd23));
+    _mm512_storeu_si512(dst.add(24) as *mut _, _mm512_permutex2var_epi64(cd01, odd, cd23));
+}
+
+/// Limb-major lanes (limb k of element i at [k·stride + i]) from `src`, eight at a time, the tail one by one.
+#[target_feature(enable = "avx512f")]
+unsafe fn to_limb_major(src: &[Fr], dst: *mut u64, stride: usize) {
+    let whole = src.len() / 8 * 8;
+    for i in (0..whole).step_by(8) {
+        store(dst.add(i), stride, &load_fr8(src.as_ptr().add(i)));
+    }
+    for (i, x) in src.iter().enumerate().skip(whole) {
+        for (k, l) in split52(limbs(x)).into_iter().enumerate() {
+            *dst.add(k * stride + i) = l;
+        }
+    }
+}
+
+/// The inverse of `to_limb_major`.
+#[target_feature(enable = "avx512f")]
+unsafe fn from_limb_major(src: *const u64, stride: usize, out: &mut [Fr]) {
+    let whole = out.len() / 8 * 8;
+    for i in (0..whole).step_by(8) {
+        store_fr8(out.as_mut_ptr().add(i), &load(src.add(i), stride));
+    }
+    for (i, x) in out.iter_mut().enumerate().skip(whole) {
+        let l = |k: usize| *src.add(k * stride + i);
+        *x = from_limbs(join52([l(0), l(1), l(2), l(3), l(4)]));
+    }
+}
+
 /// The twiddles of one in-cache transform's radix-2 stages from `FIRST_STAGE` on, limb-major per stage.
 pub struct StageTwiddles {
     log_m: u32,
@@ -221,10 +309,12 @@ impl StageTwiddles {
         BUFFER.with(|buffer| {
             let mut buffer = buffer.borrow_mut();
             buffer.resize(5 * m, 0);
-            to_limb_major(a, &mut buffer);
             // SAFETY: the CPU has avx512f and avx512ifma (asserted); the buffer holds 5·m limbs.
-            unsafe { self.stages_on_lanes(&mut buffer) };
-            from_limb_major(&buffer, a);
+            unsafe {
+                to_limb_major(a, buffer.as_mut_ptr(), m);
+                self.stages_on_lanes(&mut buffer);
+                from_limb_major(buffer.as_ptr(), m, a);
+            }
         });
     }
 
@@ -248,19 +338,106 @@ impl StageTwiddles {
     }
 }
 
-fn to_limb_major(a: &[Fr], out: &mut [u64]) {
-    let m = a.len();
-    for (i, x) in a.iter().enumerate() {
-        for (k, l) in split52(limbs(x)).into_iter().enumerate() {
-            out[k * m + i] = l;
+/// Proof that this CPU runs the IFMA kernels: the element-wise row kernels below take it, so they are safe to call.
+#[derive(Clone, Copy, Debug)]
+pub struct Ifma(());
+
+/// Rows in one lane block of the row kernels: the row program's block (`program::block::BLOCK`).
+pub const ROWS: usize = 64;
+/// u64s per value slot of `ROWS` rows: five limb rows of `ROWS`.
+pub const SLOT: usize = 5 * ROWS;
+
+impl Ifma {
+    pub fn detect() -> Option<Ifma> {
+        available().then_some(Ifma(()))
+    }
+
+    /// `c` as the row kernels hold it.
+    pub fn constant(self, c: &Fr) -> [u64; 5] {
+        lanes_constant(c)
+    }
+
+    /// Fills every row of a slot with the constant `c` (from [`Self::constant`]).
+    pub fn fill(self, dst: &mut [u64], c: &[u64; 5]) {
+        assert_eq!(dst.len(), SLOT);
+        for (k, limb) in dst.chunks_exact_mut(ROWS).enumerate() {
+            limb.fill(c[k]);
         }
+    }
+
+    /// The first `src.len()` (≤ ROWS) rows of a slot from field elements; the other rows keep their values.
+    pub fn load_rows(self, dst: &mut [u64], src: &[Fr]) {
+        assert!(dst.len() == SLOT && src.len() <= ROWS);
+        // SAFETY: `Ifma` exists only where the CPU has the features; the slot holds 5·ROWS limbs.
+        unsafe { to_limb_major(src, dst.as_mut_ptr(), ROWS) };
+    }
+
+    /// The first `out.len()` (≤ ROWS) rows of a slot as field elements.
+    pub fn store_rows(self, src: &[u64], out: &mut [Fr]) {
+        assert!(src.len() == SLOT && out.len() <= ROWS);
+        // SAFETY: as in `load_rows`.
+        unsafe { from_limb_major(src.as_ptr(), ROWS, out) };
+    }
+
+    /// dst = a ∘ b row by row (∘ one of add, sub, mul); dst may not overlap a or b.
+    pub fn binary(self, op: RowOp, dst: &mut [u64], a: &[u64], b: &[u64]) {
+        assert!(dst.len() == SLOT && a.len() == SLOT && b.len() == SLOT);
+        // SAFETY: as in `load_rows`; three slots of 5·ROWS limbs.
+        unsafe { binary_slot(op, dst.as_mut_ptr(), a.as_ptr(), b.as_ptr()) }
+    }
+
+    /// dst = a · c for a constant from [`Self::constant`].
+    pub fn scale(self, dst: &mut [u64], a: &[u64], c: &[u64; 5]) {
+        assert!(dst.len() == SLOT && a.len() == SLOT);
+        // SAFETY: as in `load_rows`.
+        unsafe { scale_slot(dst.as_mut_ptr(), a.as_ptr(), c) }
+    }
+
+    /// acc = acc · y + v (y from [`Self::constant`]).
+    pub fn horner(self, acc: &mut [u64], y: &[u64; 5], v: &[u64]) {
+        assert!(acc.len() == SLOT && v.len() == SLOT);
+        // SAFETY: as in `load_rows`.
+        unsafe { horner_slot(acc.as_mut_ptr(), y, v.as_ptr()) }
     }
 }
 
-fn from_limb_major(data: &[u64], a: &mut [Fr]) {
-    let m = a.len();
-    for (i, x) in a.iter_mut().enumerate() {
-        *x = from_limbs(join52([data[i], data[m + i], data[2 * m + i], data[3 * m + i], data[4 * m + i]]));
+/// The element-wise operations of the row kernels.
+#[derive(Clone, Copy, Debug)]
+pub enum RowOp {
+    Add,
+    Sub,
+    Mul,
+}
+
+#[target_feature(enable = "avx512f,avx512ifma")]
+unsafe fn binary_slot(op: RowOp, dst: *mut u64, a: *const u64, b: *const u64) {
+    for i in (0..ROWS).step_by(8) {
+        let (x, y) = (load(a.add(i), ROWS), load(b.add(i), ROWS));
+        let r = match op {
+            RowOp::Add => add(&x, &y),
+            RowOp::Sub => sub(&x, &y),
+            RowOp::Mul => mul(&x, &y),
+        };
+        store(dst.add(i), ROWS, &r);
+    }
+}
+
+/// dst = a · c.
+#[target_feature(enable = "avx512f,avx512ifma")]
+unsafe fn scale_slot(dst: *mut u64, a: *const u64, c: &[u64; 5]) {
+    let c = Lanes([splat(c[0]), splat(c[1]), splat(c[2]), splat(c[3]), splat(c[4])]);
+    for i in (0..ROWS).step_by(8) {
+        let r = mul(&load(a.add(i), ROWS), &c);
+        store(dst.add(i), ROWS, &r);
+    }
+}
+
+#[target_feature(enable = "avx512f,avx512ifma")]
+unsafe fn horner_slot(acc: *mut u64, y: &[u64; 5], v: *const u64) {
+    let y = Lanes([splat(y[0]), splat(y[1]), splat(y[2]), splat(y[3]), splat(y[4])]);
+    for i in (0..ROWS).step_by(8) {
+        let r = add(&mul(&load(acc.add(i), ROWS), &y), &load(v.add(i), ROWS));
+        store(acc.add(i), ROWS, &r);
     }
 }
 
@@ -272,7 +449,8 @@ mod tests {
 
     fn lanes_of(xs: &[Fr]) -> Vec<u64> {
         let mut v = vec![0u64; 5 * xs.len()];
-        to_limb_major(xs, &mut v);
+        // SAFETY: only called after available() (the test returns early without it).
+        unsafe { to_limb_major(xs, v.as_mut_ptr(), xs.len()) };
         v
     }
 
@@ -318,7 +496,8 @@ mod tests {
         unsafe { run(n, &la, &lb, &scaled, &mut prod, &mut sum, &mut diff) };
         let back = |v: &[u64]| {
             let mut out = vec![Fr::ZERO; n];
-            from_limb_major(v, &mut out);
+            // SAFETY: as in `lanes_of`.
+            unsafe { from_limb_major(v.as_ptr(), n, &mut out) };
             out
         };
         let (prod, sum, diff) = (back(&prod), back(&sum), back(&diff));

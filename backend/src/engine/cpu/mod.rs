@@ -161,6 +161,10 @@ impl Engine for CpuEngine {
         out.par_chunks_mut(CHUNK).enumerate().for_each(|(ci, chunk)| {
             let start = ci * CHUNK;
             let x = coset * omega.pow_vartime([start as u64]);
+            #[cfg(target_arch = "x86_64")]
+            if let Some(ifma) = self.tables.uses_lanes().then(ifma::Ifma::detect).flatten() {
+                return plan.eval_rows_lanes(ifma, columns, start, x, omega, y, &mut plan.lane_scratch(ifma), chunk);
+            }
             plan.eval_rows(columns, start, x, omega, y, &mut plan.scratch(), chunk);
         });
         Ok(())

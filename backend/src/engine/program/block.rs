@@ -174,11 +174,120 @@ impl BlockPlan {
     }
 }
 
+/// The same evaluation on AVX-512 IFMA lanes (`engine::cpu::ifma`): slots hold limb-major values, each step is one
+/// kernel call over the block's rows. Bit for bit the results of [`BlockPlan::eval_rows`].
+#[cfg(target_arch = "x86_64")]
+mod lanes {
+    use halo2_proofs::halo2curves::ff::Field;
+
+    use super::{BlockPlan, Step, BLOCK};
+    use crate::engine::cpu::ifma::{Ifma, RowOp, ROWS, SLOT};
+    use crate::Fr;
+
+    const _: () = assert!(ROWS == BLOCK);
+
+    /// Lane scratch for one evaluating thread: the plan's slots, constants filled in, then one accumulator slot.
+    pub struct LaneScratch {
+        slots: Vec<u64>,
+        constants: Vec<[u64; 5]>,
+    }
+
+    impl BlockPlan {
+        pub fn lane_scratch(&self, ifma: Ifma) -> LaneScratch {
+            let mut slots = vec![0u64; (self.slots + 1) * SLOT];
+            for &(s, c) in &self.constants {
+                ifma.fill(&mut slots[s * SLOT..(s + 1) * SLOT], &ifma.constant(&c));
+            }
+            let constants = self.steps.iter().filter_map(|s| match s { Step::Scale { c, .. } => Some(ifma.constant(c)), _ => None }).collect();
+            LaneScratch { slots, constants }
+        }
+
+        /// As [`BlockPlan::eval_rows`], on lanes; `scratch` from [`Self::lane_scratch`].
+        #[allow(clippy::too_many_arguments)]
+        pub fn eval_rows_lanes(&self, ifma: Ifma, columns: &[&[Fr]], start: usize, x0: Fr, omega: Fr, y: Fr, scratch: &mut LaneScratch, out: &mut [Fr]) {
+            let step = omega.pow_vartime([BLOCK as u64]);
+            let y = ifma.constant(&y);
+            let mut x = x0;
+            for (bi, block) in out.chunks_mut(BLOCK).enumerate() {
+                self.eval_block_lanes(ifma, columns, start + bi * BLOCK, x, omega, &y, scratch, block);
+                x *= step;
+            }
+        }
+
+        #[allow(clippy::too_many_arguments)]
+        fn eval_block_lanes(&self, ifma: Ifma, columns: &[&[Fr]], start: usize, x0: Fr, omega: Fr, y: &[u64; 5], scratch: &mut LaneScratch, out: &mut [Fr]) {
+            let len = out.len();
+            let mut rows = [Fr::ZERO; BLOCK];
+            let mut scales = scratch.constants.iter();
+            let slots = &mut scratch.slots;
+            for step in &self.steps {
+                match *step {
+                    Step::Column { column, rotation, dst } => {
+                        let col = columns[column];
+                        let n = col.len();
+                        let first = start as i64 + rotation;
+                        let src = if first >= 0 && first as usize + len <= n {
+                            &col[first as usize..first as usize + len]
+                        } else {
+                            for (i, v) in rows[..len].iter_mut().enumerate() {
+                                *v = col[(first + i as i64).rem_euclid(n as i64) as usize];
+                            }
+                            &rows[..len]
+                        };
+                        ifma.load_rows(&mut slots[dst * SLOT..(dst + 1) * SLOT], src);
+                    }
+                    Step::X { dst } => {
+                        let mut x = x0;
+                        for v in &mut rows[..len] {
+                            *v = x;
+                            x *= omega;
+                        }
+                        ifma.load_rows(&mut slots[dst * SLOT..(dst + 1) * SLOT], &rows[..len]);
+                    }
+                    Step::Add { a, b, dst } => binary(ifma, RowOp::Add, slots, a, b, dst),
+                    Step::Sub { a, b, dst } => binary(ifma, RowOp::Sub, slots, a, b, dst),
+                    Step::Mul { a, b, dst } => binary(ifma, RowOp::Mul, slots, a, b, dst),
+                    Step::Neg { a, dst } => {
+                        // 0 − a: the accumulator slot (last) serves as the zero, cleared first.
+                        let acc = self.slots;
+                        slots[acc * SLOT..].fill(0);
+                        binary(ifma, RowOp::Sub, slots, acc, a, dst)
+                    }
+                    Step::Scale { a, dst, .. } => {
+                        let c = scales.next().expect("one lane constant per Scale step");
+                        let (d, sa, _) = super::split3(slots, SLOT, dst, a, a);
+                        ifma.scale(d, sa, c);
+                    }
+                }
+            }
+            let acc = self.slots;
+            match self.outputs.as_slice() {
+                [o] => ifma.store_rows(&slots[o * SLOT..(o + 1) * SLOT], out),
+                outputs => {
+                    slots[acc * SLOT..].fill(0);
+                    for &o in outputs {
+                        let (d, v, _) = super::split3(slots, SLOT, acc, o, o);
+                        ifma.horner(d, y, v);
+                    }
+                    ifma.store_rows(&slots[acc * SLOT..], out);
+                }
+            }
+        }
+    }
+
+    fn binary(ifma: Ifma, op: RowOp, slots: &mut [u64], a: usize, b: usize, dst: usize) {
+        let (d, sa, sb) = super::split3(slots, SLOT, dst, a, b);
+        ifma.binary(op, d, sa, sb);
+    }
+}
+#[cfg(target_arch = "x86_64")]
+pub use lanes::LaneScratch;
+
 /// scratch[dst] = f(scratch[a], scratch[b]) over `len` rows; dst is neither a nor b (see `BlockPlan::new`).
 #[inline(always)]
 fn binary(scratch: &mut [Fr], a: usize, b: usize, dst: usize, len: usize, f: impl Fn(Fr, Fr) -> Fr) {
     debug_assert!(dst != a && dst != b);
-    let (d, sa, sb) = split3(scratch, dst, a, b);
+    let (d, sa, sb) = split3(scratch, BLOCK, dst, a, b);
     for i in 0..len {
         d[i] = f(sa[i], sb[i]);
     }
@@ -187,24 +296,24 @@ fn binary(scratch: &mut [Fr], a: usize, b: usize, dst: usize, len: usize, f: imp
 #[inline(always)]
 fn unary(scratch: &mut [Fr], a: usize, dst: usize, len: usize, f: impl Fn(Fr) -> Fr) {
     debug_assert!(dst != a);
-    let (d, sa, _) = split3(scratch, dst, a, a);
+    let (d, sa, _) = split3(scratch, BLOCK, dst, a, a);
     for i in 0..len {
         d[i] = f(sa[i]);
     }
 }
 
-/// The block `dst` mutably and blocks `a`, `b` shared (dst differs from both).
+/// The slot `dst` (of `slot` elements) mutably and slots `a`, `b` shared (dst differs from both).
 #[inline(always)]
-fn split3(scratch: &mut [Fr], dst: usize, a: usize, b: usize) -> (&mut [Fr], &[Fr], &[Fr]) {
+fn split3<T>(scratch: &mut [T], slot: usize, dst: usize, a: usize, b: usize) -> (&mut [T], &[T], &[T]) {
     let ptr = scratch.as_mut_ptr();
-    assert!(dst != a && dst != b && (dst.max(a).max(b) + 1) * BLOCK <= scratch.len());
-    // SAFETY: three BLOCK-sized windows inside `scratch`; the mutable one is disjoint from the other two
+    assert!(dst != a && dst != b && (dst.max(a).max(b) + 1) * slot <= scratch.len());
+    // SAFETY: three slot-sized windows inside `scratch`; the mutable one is disjoint from the other two
     // (checked above), which may coincide with each other as shared borrows.
     unsafe {
         (
-            std::slice::from_raw_parts_mut(ptr.add(dst * BLOCK), BLOCK),
-            std::slice::from_raw_parts(ptr.add(a * BLOCK), BLOCK),
-            std::slice::from_raw_parts(ptr.add(b * BLOCK), BLOCK),
+            std::slice::from_raw_parts_mut(ptr.add(dst * slot), slot),
+            std::slice::from_raw_parts(ptr.add(a * slot), slot),
+            std::slice::from_raw_parts(ptr.add(b * slot), slot),
         )
     }
 }
@@ -231,6 +340,12 @@ mod tests {
             assert!(plan.slots <= p.ops.len());
             let mut got = vec![Fr::ZERO; n];
             plan.eval_rows(&refs, 0, coset, omega, y, &mut plan.scratch(), &mut got);
+            #[cfg(target_arch = "x86_64")]
+            if let Some(ifma) = crate::engine::cpu::ifma::Ifma::detect() {
+                let mut lanes = vec![Fr::ZERO; n];
+                plan.eval_rows_lanes(ifma, &refs, 0, coset, omega, y, &mut plan.lane_scratch(ifma), &mut lanes);
+                assert!(lanes == got, "IFMA lanes differ from the scalar blocks: seed {seed} n {n}");
+            }
             let mut scratch = vec![Fr::ZERO; p.ops.len()];
             let mut x = coset;
             for (row, g) in got.iter().enumerate() {
