@@ -17,6 +17,8 @@ use std::arch::x86_64::*;
 use std::cell::RefCell;
 use std::sync::OnceLock;
 
+use halo2_proofs::halo2curves::ff::Field;
+
 use crate::Fr;
 
 const M52: u64 = (1 << 52) - 1;
@@ -241,6 +243,28 @@ unsafe fn store_fr8(dst: *mut Fr, v: &Lanes) {
     _mm512_storeu_si512(dst.add(24) as *mut _, _mm512_permutex2var_epi64(cd01, odd, cd23));
 }
 
+/// Element k of limb-major `data` (m elements, m a multiple of 8) times start·step^k: eight consecutive powers
+/// per vector, advanced by step^8 — two lane products per eight elements.
+#[target_feature(enable = "avx512f,avx512ifma")]
+unsafe fn scale_by_powers(data: &mut [u64], m: usize, start: Fr, step: Fr) {
+    debug_assert!(m % 8 == 0 && data.len() == 5 * m);
+    let mut first = [Fr::ZERO; 8];
+    let mut p = start;
+    for f in &mut first {
+        *f = p;
+        p *= step;
+    }
+    let mut powers = load_fr8(first.as_ptr());
+    let step8 = lanes_constant(&step.pow_vartime([8]));
+    let step8 = Lanes([splat(step8[0]), splat(step8[1]), splat(step8[2]), splat(step8[3]), splat(step8[4])]);
+    let base = data.as_mut_ptr();
+    for i in (0..m).step_by(8) {
+        let x = mul(&load(base.add(i), m), &powers);
+        store(base.add(i), m, &x);
+        powers = mul(&powers, &step8);
+    }
+}
+
 /// Limb-major lanes (limb k of element i at [k·stride + i]) from `src`, eight at a time, the tail one by one.
 #[target_feature(enable = "avx512f")]
 unsafe fn to_limb_major(src: &[Fr], dst: *mut u64, stride: usize) {
@@ -298,8 +322,9 @@ impl StageTwiddles {
     }
 
     /// Radix-2 stages FIRST_STAGE.. of a transform whose earlier stages are done (data in the order `stages`
-    /// leaves it). Converts to limb-major lanes in a per-thread buffer and back. Call only when `available()`.
-    pub fn run(&self, a: &mut [Fr]) {
+    /// leaves it), then, with `scale` = (start, step), element k times start·step^k (the four-step twiddles).
+    /// Converts to limb-major lanes in a per-thread buffer and back. Call only when `available()`.
+    pub fn run(&self, a: &mut [Fr], scale: Option<(Fr, Fr)>) {
         assert!(available(), "IFMA stages called on a CPU without avx512ifma");
         let m = 1usize << self.log_m;
         assert_eq!(a.len(), m);
@@ -313,6 +338,9 @@ impl StageTwiddles {
             unsafe {
                 to_limb_major(a, buffer.as_mut_ptr(), m);
                 self.stages_on_lanes(&mut buffer);
+                if let Some((start, step)) = scale {
+                    scale_by_powers(&mut buffer, m, start, step);
+                }
                 from_limb_major(buffer.as_ptr(), m, a);
             }
         });

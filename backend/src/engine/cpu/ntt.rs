@@ -65,16 +65,20 @@ impl SmallTables {
         }
     }
 
-    /// Radix-2 stages on data already in bit-reversed order.
-    fn stages(&self, a: &mut [Fr]) {
+    /// Radix-2 stages on data already in bit-reversed order; then, with `scale` = (start, step), element k
+    /// times start·step^k.
+    fn stages(&self, a: &mut [Fr], scale: Option<(Fr, Fr)>) {
         debug_assert_eq!(a.len(), 1 << self.log_m);
         #[cfg(target_arch = "x86_64")]
         if let Some(lanes) = &self.lanes {
             self.scalar_stages(a, super::ifma::FIRST_STAGE);
-            lanes.run(a);
+            lanes.run(a, scale);
             return;
         }
         self.scalar_stages(a, self.log_m);
+        if let Some((start, step)) = scale {
+            scale_by_powers(a, start, step);
+        }
     }
 
     /// The first `count` radix-2 stages, one butterfly at a time.
@@ -104,7 +108,7 @@ impl SmallTables {
                 a.swap(i, r);
             }
         }
-        self.stages(a);
+        self.stages(a, None);
     }
 }
 
@@ -223,16 +227,17 @@ impl NttTables {
                 let mut w_col = omega.pow_vartime([j0 as u64]);
                 let mut g_col = coset.map(|g| g.pow_vartime([j0 as u64]));
                 for (c, col) in buf.chunks_exact_mut(n1).enumerate() {
-                    t1.stages(col);
-                    match g_col.as_mut() {
-                        None if j0 + c == 0 => {}
-                        None => scale_by_powers(&mut col[1..], w_col, w_col),
+                    // Twiddles (g^j2 ·) omega^(j2 k1), k1 = 0, 1, ...
+                    let scale = match g_col.as_mut() {
+                        None if j0 + c == 0 => None,
+                        None => Some((Fr::ONE, w_col)),
                         Some(gc) => {
-                            // Twiddles g^j2 · omega^(j2 k1), k1 = 0, 1, ...
-                            scale_by_powers(col, *gc, w_col);
+                            let s = (*gc, w_col);
                             *gc *= coset.expect("g_col is Some only with a coset");
+                            Some(s)
                         }
-                    }
+                    };
+                    t1.stages(col, scale);
                     w_col *= omega;
                 }
                 let dst = dst;
@@ -258,10 +263,7 @@ impl NttTables {
                     for (j2, v) in s.iter().enumerate() {
                         row[t2.bitrev[j2] as usize] = *v;
                     }
-                    t2.stages(row);
-                    if let Some(sc) = scale {
-                        row.iter_mut().for_each(|x| *x *= sc);
-                    }
+                    t2.stages(row, scale.map(|sc| (sc, Fr::ONE)));
                 }
                 let dst = dst;
                 for k2 in 0..n2 {
