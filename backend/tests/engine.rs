@@ -9,7 +9,7 @@ mod engine {
     use halo2_proofs::halo2curves::ff::{Field, PrimeField, WithSmallOrderMulGroup};
     use halo2_proofs::halo2curves::group::{prime::PrimeCurveAffine, Curve, Group};
     use halo2_proofs::halo2curves::msm::msm_best;
-    use zkinfer_backend::engine::cpu::msm::{msm_with_plan, plan, MsmPlan};
+    use zkinfer_backend::engine::cpu::msm::{msm_with_plan, msm_with_plan_on, plan, MsmPlan};
     use zkinfer_backend::engine::root_of_unity;
     use zkinfer_backend::{CpuEngine, Engine, EngineError, Fr, G1Affine, NttDirection, G1};
 
@@ -41,6 +41,29 @@ mod engine {
                 let got = msm_with_plan(&bases, false, &s, MsmPlan { window, chunks });
                 assert_eq!(got, want, "window {window}, chunks {chunks}");
             }
+        }
+    }
+
+    /// The batched affine additions on IFMA lanes (where the CPU has them) and on the scalar path give the same
+    /// point, for every window width (full batches, partial last groups, doublings from repeated bases).
+    #[test]
+    fn msm_lanes_equal_scalar_path() {
+        let mut bases = points(2000, 5);
+        // Repeated bases with equal digits make doublings and P + (-P) inside batches.
+        for i in 0..200 {
+            bases[1000 + i] = bases[i];
+        }
+        let mut s = scalars(2000, 6);
+        for i in 0..200 {
+            s[1000 + i] = if i % 2 == 0 { s[i] } else { -s[i] };
+        }
+        let want = naive_msm(&bases, &s);
+        for window in [4, 7, 9, 11, 13, 16] {
+            let plan = MsmPlan { window, chunks: 2 };
+            let scalar = msm_with_plan_on(&bases, false, &s, plan, false);
+            let lanes = msm_with_plan_on(&bases, false, &s, plan, true);
+            assert_eq!(scalar, want, "scalar path, window {window}");
+            assert_eq!(lanes, want, "lanes, window {window}");
         }
     }
 

@@ -22,14 +22,36 @@ use halo2_proofs::halo2curves::ff::Field;
 use crate::Fr;
 
 const M52: u64 = (1 << 52) - 1;
-/// The BN254 scalar modulus, 64-bit limbs (halo2curves' `Fr` MODULUS).
-const P64: [u64; 4] = [0x43e1f593f0000001, 0x2833e84879b97091, 0xb85045b68181585d, 0x30644e72e131a029];
-/// -p^-1 mod 2^64 (halo2curves' INV); only its low 52 bits are used.
-const INV: u64 = 0xc2e1f593efffffff;
-const P52: [u64; 5] = split52(P64);
 
-// Fr is one [u64; 4] (Montgomery limbs, little-endian); the conversions below rely on it.
+/// A BN254 field as the lanes compute in it: its modulus and -p^-1 mod 2^64 (halo2curves' MODULUS and INV; only
+/// the low 52 bits of INV are used).
+pub trait LaneField {
+    const P52: [u64; 5];
+    const INV: u64;
+}
+
+/// The scalar field Fr.
+pub enum ScalarField {}
+impl LaneField for ScalarField {
+    const P52: [u64; 5] = split52([0x43e1f593f0000001, 0x2833e84879b97091, 0xb85045b68181585d, 0x30644e72e131a029]);
+    const INV: u64 = 0xc2e1f593efffffff;
+}
+
+/// The base field Fq (G1 coordinates).
+pub enum BaseField {}
+impl LaneField for BaseField {
+    const P52: [u64; 5] = split52([0x3c208c16d87cfd47, 0x97816a916871ca8d, 0xb85045b68181585d, 0x30644e72e131a029]);
+    const INV: u64 = 0x87d20782e4866389;
+}
+
+// Fr and Fq are each one [u64; 4] (Montgomery limbs, little-endian); the conversions below rely on it.
 const _: () = assert!(std::mem::size_of::<Fr>() == 32 && std::mem::align_of::<Fr>() == 8);
+const _: () = assert!(std::mem::size_of::<crate::Fq>() == 32 && std::mem::align_of::<crate::Fq>() == 8);
+
+/// Element types that are exactly four little-endian Montgomery limbs (asserted above): what `load8` reads.
+pub(crate) trait Montgomery4: Copy {}
+impl Montgomery4 for Fr {}
+impl Montgomery4 for crate::Fq {}
 
 /// Whether this CPU runs the IFMA kernels (checked once), unless `ZKINFER_NO_IFMA` is set.
 pub fn available() -> bool {
@@ -72,7 +94,7 @@ pub fn lanes_constant(c: &Fr) -> [u64; 5] {
 
 /// Eight elements, limb k of lane i in `.0[k]` lane i.
 #[derive(Clone, Copy)]
-struct Lanes([__m512i; 5]);
+pub(crate) struct Lanes([__m512i; 5]);
 
 #[inline(always)]
 unsafe fn splat(x: u64) -> __m512i {
@@ -80,18 +102,19 @@ unsafe fn splat(x: u64) -> __m512i {
 }
 
 #[inline(always)]
-unsafe fn modulus() -> [__m512i; 5] {
-    [splat(P52[0]), splat(P52[1]), splat(P52[2]), splat(P52[3]), splat(P52[4])]
+unsafe fn modulus<F: LaneField>() -> [__m512i; 5] {
+    let p = F::P52;
+    [splat(p[0]), splat(p[1]), splat(p[2]), splat(p[3]), splat(p[4])]
 }
 
 /// a·b / 2^256 mod p, canonical, for canonical a, b (a·b/R + m·p/R < 2p before the final subtraction). Limb
 /// products accumulate unreduced in 64-bit lanes (at most ~20 terms of < 2^52 each); carries are propagated once
 /// at the end.
 #[inline(always)]
-unsafe fn mul(a: &Lanes, b: &Lanes) -> Lanes {
+pub(crate) unsafe fn mul<F: LaneField>(a: &Lanes, b: &Lanes) -> Lanes {
     let zero = _mm512_setzero_si512();
-    let inv = splat(INV & M52);
-    let p = modulus();
+    let inv = splat(F::INV & M52);
+    let p = modulus::<F>();
     let mut t = [zero; 6];
     for i in 0..5 {
         let bi = b.0[i];
@@ -150,7 +173,7 @@ unsafe fn subtract_p_if_above(r: [__m512i; 5], p: &[__m512i; 5]) -> Lanes {
 
 /// (a + b) mod p for canonical a, b.
 #[inline(always)]
-unsafe fn add(a: &Lanes, b: &Lanes) -> Lanes {
+pub(crate) unsafe fn add<F: LaneField>(a: &Lanes, b: &Lanes) -> Lanes {
     let mut r = a.0;
     let mut carry = _mm512_setzero_si512();
     for j in 0..5 {
@@ -158,14 +181,14 @@ unsafe fn add(a: &Lanes, b: &Lanes) -> Lanes {
         r[j] = _mm512_and_si512(v, splat(M52));
         carry = _mm512_srli_epi64(v, 52);
     }
-    subtract_p_if_above(r, &modulus())
+    subtract_p_if_above(r, &modulus::<F>())
 }
 
 /// (a − b) mod p for canonical a, b, as a + p − b ∈ (0, 2p); limbs may go negative, the arithmetic shift carries
 /// the borrow.
 #[inline(always)]
-unsafe fn sub(a: &Lanes, b: &Lanes) -> Lanes {
-    let p = modulus();
+pub(crate) unsafe fn sub<F: LaneField>(a: &Lanes, b: &Lanes) -> Lanes {
+    let p = modulus::<F>();
     let mut r = a.0;
     let mut carry = _mm512_setzero_si512();
     for j in 0..5 {
@@ -193,9 +216,10 @@ unsafe fn store(ptr: *mut u64, stride: usize, v: &Lanes) {
     }
 }
 
-/// Eight `Fr` (AoS, 4 limbs each) into lanes: two rounds of permutes transpose limbs, then bits are re-split.
+/// Eight field elements (Fr or Fq: AoS, 4 limbs each) into lanes: two rounds of permutes transpose limbs, then
+/// bits are re-split.
 #[inline(always)]
-unsafe fn load_fr8(src: *const Fr) -> Lanes {
+pub(crate) unsafe fn load8<T: Montgomery4>(src: *const T) -> Lanes {
     let src = src as *const u64;
     let (a, b, c, d) = (
         _mm512_loadu_si512(src as *const _),
@@ -222,9 +246,9 @@ unsafe fn load_fr8(src: *const Fr) -> Lanes {
     ])
 }
 
-/// The inverse of `load_fr8`.
+/// The inverse of `load8`.
 #[inline(always)]
-unsafe fn store_fr8(dst: *mut Fr, v: &Lanes) {
+pub(crate) unsafe fn store8<T: Montgomery4>(dst: *mut T, v: &Lanes) {
     let x = &v.0;
     let l0 = _mm512_or_si512(x[0], _mm512_slli_epi64(x[1], 52));
     let l1 = _mm512_or_si512(_mm512_srli_epi64(x[1], 12), _mm512_slli_epi64(x[2], 40));
@@ -254,14 +278,14 @@ unsafe fn scale_by_powers(data: &mut [u64], m: usize, start: Fr, step: Fr) {
         *f = p;
         p *= step;
     }
-    let mut powers = load_fr8(first.as_ptr());
+    let mut powers = load8(first.as_ptr());
     let step8 = lanes_constant(&step.pow_vartime([8]));
     let step8 = Lanes([splat(step8[0]), splat(step8[1]), splat(step8[2]), splat(step8[3]), splat(step8[4])]);
     let base = data.as_mut_ptr();
     for i in (0..m).step_by(8) {
-        let x = mul(&load(base.add(i), m), &powers);
+        let x = mul::<ScalarField>(&load(base.add(i), m), &powers);
         store(base.add(i), m, &x);
-        powers = mul(&powers, &step8);
+        powers = mul::<ScalarField>(&powers, &step8);
     }
 }
 
@@ -270,7 +294,7 @@ unsafe fn scale_by_powers(data: &mut [u64], m: usize, start: Fr, step: Fr) {
 unsafe fn to_limb_major(src: &[Fr], dst: *mut u64, stride: usize) {
     let whole = src.len() / 8 * 8;
     for i in (0..whole).step_by(8) {
-        store(dst.add(i), stride, &load_fr8(src.as_ptr().add(i)));
+        store(dst.add(i), stride, &load8(src.as_ptr().add(i)));
     }
     for (i, x) in src.iter().enumerate().skip(whole) {
         for (k, l) in split52(limbs(x)).into_iter().enumerate() {
@@ -284,7 +308,7 @@ unsafe fn to_limb_major(src: &[Fr], dst: *mut u64, stride: usize) {
 unsafe fn from_limb_major(src: *const u64, stride: usize, out: &mut [Fr]) {
     let whole = out.len() / 8 * 8;
     for i in (0..whole).step_by(8) {
-        store_fr8(out.as_mut_ptr().add(i), &load(src.add(i), stride));
+        store8(out.as_mut_ptr().add(i), &load(src.add(i), stride));
     }
     for (i, x) in out.iter_mut().enumerate().skip(whole) {
         let l = |k: usize| *src.add(k * stride + i);
@@ -357,9 +381,9 @@ impl StageTwiddles {
                 for j in (0..half).step_by(8) {
                     let lo = load(base.add(block + j), m);
                     let hi = load(base.add(block + half + j), m);
-                    let t = mul(&hi, &load(tw.as_ptr().add(j), half));
-                    store(base.add(block + j), m, &add(&lo, &t));
-                    store(base.add(block + half + j), m, &sub(&lo, &t));
+                    let t = mul::<ScalarField>(&hi, &load(tw.as_ptr().add(j), half));
+                    store(base.add(block + j), m, &add::<ScalarField>(&lo, &t));
+                    store(base.add(block + half + j), m, &sub::<ScalarField>(&lo, &t));
                 }
             }
         }
@@ -442,9 +466,9 @@ unsafe fn binary_slot(op: RowOp, dst: *mut u64, a: *const u64, b: *const u64) {
     for i in (0..ROWS).step_by(8) {
         let (x, y) = (load(a.add(i), ROWS), load(b.add(i), ROWS));
         let r = match op {
-            RowOp::Add => add(&x, &y),
-            RowOp::Sub => sub(&x, &y),
-            RowOp::Mul => mul(&x, &y),
+            RowOp::Add => add::<ScalarField>(&x, &y),
+            RowOp::Sub => sub::<ScalarField>(&x, &y),
+            RowOp::Mul => mul::<ScalarField>(&x, &y),
         };
         store(dst.add(i), ROWS, &r);
     }
@@ -455,7 +479,7 @@ unsafe fn binary_slot(op: RowOp, dst: *mut u64, a: *const u64, b: *const u64) {
 unsafe fn scale_slot(dst: *mut u64, a: *const u64, c: &[u64; 5]) {
     let c = Lanes([splat(c[0]), splat(c[1]), splat(c[2]), splat(c[3]), splat(c[4])]);
     for i in (0..ROWS).step_by(8) {
-        let r = mul(&load(a.add(i), ROWS), &c);
+        let r = mul::<ScalarField>(&load(a.add(i), ROWS), &c);
         store(dst.add(i), ROWS, &r);
     }
 }
@@ -464,7 +488,7 @@ unsafe fn scale_slot(dst: *mut u64, a: *const u64, c: &[u64; 5]) {
 unsafe fn horner_slot(acc: *mut u64, y: &[u64; 5], v: *const u64) {
     let y = Lanes([splat(y[0]), splat(y[1]), splat(y[2]), splat(y[3]), splat(y[4])]);
     for i in (0..ROWS).step_by(8) {
-        let r = add(&mul(&load(acc.add(i), ROWS), &y), &load(v.add(i), ROWS));
+        let r = add::<ScalarField>(&mul::<ScalarField>(&load(acc.add(i), ROWS), &y), &load(v.add(i), ROWS));
         store(acc.add(i), ROWS, &r);
     }
 }
@@ -515,9 +539,9 @@ mod tests {
         unsafe fn run(n: usize, la: &[u64], lb: &[u64], ls: &[u64], prod: &mut [u64], sum: &mut [u64], diff: &mut [u64]) {
             for i in (0..n).step_by(8) {
                 let (x, y, s) = (load(la.as_ptr().add(i), n), load(lb.as_ptr().add(i), n), load(ls.as_ptr().add(i), n));
-                store(prod.as_mut_ptr().add(i), n, &mul(&x, &s));
-                store(sum.as_mut_ptr().add(i), n, &add(&x, &y));
-                store(diff.as_mut_ptr().add(i), n, &sub(&x, &y));
+                store(prod.as_mut_ptr().add(i), n, &mul::<ScalarField>(&x, &s));
+                store(sum.as_mut_ptr().add(i), n, &add::<ScalarField>(&x, &y));
+                store(diff.as_mut_ptr().add(i), n, &sub::<ScalarField>(&x, &y));
             }
         }
         // SAFETY: available() checked above.
