@@ -27,9 +27,10 @@ const REDUCTION_COST: usize = 4 * POINT_COST;
 /// Per-core L2 size assumed by the cost model.
 const L2_BYTES: usize = 1 << 20;
 
-/// Points per batch of affine additions for a window with `buckets` buckets.
-fn batch_cap(buckets: usize) -> usize {
-    (buckets / 4).clamp(1, 256)
+/// Points per batch of affine additions for a window with `buckets` buckets. On IFMA lanes each addition is cheaper,
+/// so the one inversion per batch weighs more and batches go up to 1024 (2^20 points: 655 ms at 256, 598 at 1024).
+fn batch_cap(buckets: usize, lanes: bool) -> usize {
+    (buckets / 4).clamp(1, if lanes { 1024 } else { 256 })
 }
 /// Below this many points the MSM runs on the calling thread.
 const PARALLEL_THRESHOLD: usize = 1 << 10;
@@ -62,7 +63,7 @@ pub fn plan(n: usize, threads: usize, bits: usize) -> MsmPlan {
         let max_chunks = (2 * threads).div_ceil(w).max(1);
         for chunks in 1..=max_chunks {
             let buckets = 1usize << (c - 1);
-            let mut per_point = POINT_COST + INVERSION_COST / batch_cap(buckets);
+            let mut per_point = POINT_COST + INVERSION_COST / batch_cap(buckets, false);
             // Affine buckets past ~1 MiB (a core's L2 here) turn bucket updates into cache misses, and a busy
             // neighbour on the shared L3 makes it worse: charge a quarter more per point.
             if buckets * std::mem::size_of::<Affine>() > L2_BYTES {
@@ -189,7 +190,7 @@ struct Buckets {
 impl Buckets {
     fn new(count: usize, lanes: bool) -> Self {
         // Large enough to amortise the inversion, small enough that few points meet their bucket already pending.
-        let batch_cap = batch_cap(count);
+        let batch_cap = batch_cap(count, lanes);
         Buckets {
             point: vec![Affine { x: Fq::ZERO, y: Fq::ZERO }; count],
             state: vec![EMPTY; count],
