@@ -1,7 +1,9 @@
-//! AVX-512 IFMA arithmetic for BN254 Fr: eight elements at once, each as five 52-bit limbs in eight 64-bit lanes.
+//! AVX-512 IFMA arithmetic for the BN254 fields (Fr, Fq): eight elements at once, each as five 52-bit limbs in
+//! eight 64-bit lanes. Used by the NTT's stages and twiddles, the quotient's row program (Fr) and the MSM's batched
+//! affine bucket additions (Fq, in `msm.rs`).
 //!
-//! Why: the NTT is bound by Montgomery multiplications. `vpmadd52{lo,hi}uq` multiply eight 52-bit pairs per
-//! instruction; on this project's EPYC machines a lane-parallel product costs about a quarter of halo2curves'
+//! Why: these kernels are bound by Montgomery multiplications. `vpmadd52{lo,hi}uq` multiply eight 52-bit pairs
+//! per instruction; on this project's EPYC machines a lane-parallel product costs about a quarter of halo2curves'
 //! scalar one (3.2 vs 12.7 ns per element, measured while writing this).
 //!
 //! Representation: an element x < 2^256 as limbs x_k < 2^52 with x = Σ x_k 2^(52k), in halo2curves' Montgomery
@@ -496,7 +498,7 @@ unsafe fn horner_slot(acc: *mut u64, y: &[u64; 5], v: *const u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use halo2_proofs::halo2curves::ff::Field;
+    use halo2_proofs::halo2curves::ff::PrimeField;
     use rand_chacha::rand_core::SeedableRng;
 
     fn lanes_of(xs: &[Fr]) -> Vec<u64> {
@@ -504,6 +506,20 @@ mod tests {
         // SAFETY: only called after available() (the test returns early without it).
         unsafe { to_limb_major(xs, v.as_mut_ptr(), xs.len()) };
         v
+    }
+
+    /// The hard-coded moduli are halo2curves' (the lanes would silently compute mod something else otherwise), and
+    /// INV is -p^-1 mod 2^64.
+    #[test]
+    fn lane_moduli_are_the_fields() {
+        fn check<F: LaneField, P: PrimeField>() {
+            let p = join52(F::P52);
+            let hex: String = p.iter().rev().map(|l| format!("{l:016x}")).collect();
+            assert_eq!(format!("0x{hex}"), P::MODULUS);
+            assert_eq!(p[0].wrapping_mul(F::INV), u64::MAX, "INV");
+        }
+        check::<ScalarField, Fr>();
+        check::<BaseField, crate::Fq>();
     }
 
     /// The lane arithmetic against halo2curves' scalar arithmetic, at random and at the edges (0, 1, p−1).
