@@ -103,10 +103,15 @@ unsafe fn splat(x: u64) -> __m512i {
     _mm512_set1_epi64(x as i64)
 }
 
+/// One element (its 52-bit limbs) in all eight lanes.
+#[inline(always)]
+unsafe fn broadcast(c: &[u64; 5]) -> Lanes {
+    Lanes([splat(c[0]), splat(c[1]), splat(c[2]), splat(c[3]), splat(c[4])])
+}
+
 #[inline(always)]
 unsafe fn modulus<F: LaneField>() -> [__m512i; 5] {
-    let p = F::P52;
-    [splat(p[0]), splat(p[1]), splat(p[2]), splat(p[3]), splat(p[4])]
+    broadcast(&F::P52).0
 }
 
 /// a·b / 2^256 mod p, canonical, for canonical a, b (a·b/R + m·p/R < 2p before the final subtraction). Limb
@@ -281,8 +286,7 @@ unsafe fn scale_by_powers(data: &mut [u64], m: usize, start: Fr, step: Fr) {
         p *= step;
     }
     let mut powers = load8(first.as_ptr());
-    let step8 = lanes_constant(&step.pow_vartime([8]));
-    let step8 = Lanes([splat(step8[0]), splat(step8[1]), splat(step8[2]), splat(step8[3]), splat(step8[4])]);
+    let step8 = broadcast(&lanes_constant(&step.pow_vartime([8])));
     let base = data.as_mut_ptr();
     for i in (0..m).step_by(8) {
         let x = mul::<ScalarField>(&load(base.add(i), m), &powers);
@@ -479,7 +483,7 @@ unsafe fn binary_slot(op: RowOp, dst: *mut u64, a: *const u64, b: *const u64) {
 /// dst = a · c.
 #[target_feature(enable = "avx512f,avx512ifma")]
 unsafe fn scale_slot(dst: *mut u64, a: *const u64, c: &[u64; 5]) {
-    let c = Lanes([splat(c[0]), splat(c[1]), splat(c[2]), splat(c[3]), splat(c[4])]);
+    let c = broadcast(c);
     for i in (0..ROWS).step_by(8) {
         let r = mul::<ScalarField>(&load(a.add(i), ROWS), &c);
         store(dst.add(i), ROWS, &r);
@@ -488,7 +492,7 @@ unsafe fn scale_slot(dst: *mut u64, a: *const u64, c: &[u64; 5]) {
 
 #[target_feature(enable = "avx512f,avx512ifma")]
 unsafe fn horner_slot(acc: *mut u64, y: &[u64; 5], v: *const u64) {
-    let y = Lanes([splat(y[0]), splat(y[1]), splat(y[2]), splat(y[3]), splat(y[4])]);
+    let y = broadcast(y);
     for i in (0..ROWS).step_by(8) {
         let r = add::<ScalarField>(&mul::<ScalarField>(&load(acc.add(i), ROWS), &y), &load(v.add(i), ROWS));
         store(acc.add(i), ROWS, &r);

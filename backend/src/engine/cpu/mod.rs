@@ -259,6 +259,14 @@ impl Engine for CpuEngine {
     }
 }
 
+/// Whether this CPU runs the IFMA lane kernels (`ifma::available`); false off x86-64.
+fn lanes_available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    return ifma::available();
+    #[cfg(not(target_arch = "x86_64"))]
+    false
+}
+
 /// A coset transform's log size and 1/coset, refusing a length that is not a power of two and a zero coset.
 fn coset_transform(op: &'static str, len: usize, coset: Fr) -> Result<(u32, Fr)> {
     let log_n = ntt_log_size(len, op)?;

@@ -415,21 +415,15 @@ fn window_sum(
 
 /// MSM with an explicit plan (tests force every window width through this).
 pub fn msm_with_plan(points: &[G1Affine], skip_identity: bool, scalars: &[Fr], plan: MsmPlan) -> G1 {
-    run(points, skip_identity, &prepare(scalars), plan, lanes_available())
+    run(points, skip_identity, &prepare(scalars), plan, super::lanes_available())
 }
 
 /// As [`msm_with_plan`], with the batched affine additions on IFMA lanes or not (`lanes` is ignored where the CPU
 /// has no IFMA): the tests compare the two.
 pub fn msm_with_plan_on(points: &[G1Affine], skip_identity: bool, scalars: &[Fr], plan: MsmPlan, lanes: bool) -> G1 {
-    run(points, skip_identity, &prepare(scalars), plan, lanes && lanes_available())
+    run(points, skip_identity, &prepare(scalars), plan, lanes && super::lanes_available())
 }
 
-fn lanes_available() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    return super::ifma::available();
-    #[cfg(not(target_arch = "x86_64"))]
-    false
-}
 
 fn run(points: &[G1Affine], skip_identity: bool, prepared: &Prepared, plan: MsmPlan, lanes: bool) -> G1 {
     let n = prepared.limbs.len();
@@ -475,7 +469,7 @@ fn run(points: &[G1Affine], skip_identity: bool, prepared: &Prepared, plan: MsmP
 pub fn msm(points: &[G1Affine], skip_identity: bool, scalars: &[Fr]) -> G1 {
     let prepared = prepare(scalars);
     let p = plan(scalars.len(), rayon::current_num_threads(), prepared.bits);
-    run(points, skip_identity, &prepared, p, lanes_available())
+    run(points, skip_identity, &prepared, p, super::lanes_available())
 }
 
 #[cfg(test)]

@@ -125,11 +125,7 @@ pub struct NttTables {
 
 impl Default for NttTables {
     fn default() -> Self {
-        #[cfg(target_arch = "x86_64")]
-        let lanes = super::ifma::available();
-        #[cfg(not(target_arch = "x86_64"))]
-        let lanes = false;
-        NttTables { small: Mutex::default(), scratch: Mutex::default(), lanes }
+        NttTables { small: Mutex::default(), scratch: Mutex::default(), lanes: super::lanes_available() }
     }
 }
 
