@@ -1,6 +1,8 @@
 //! Many proofs, one pairing: a bundle of halo2 proofs (each with its own verifying key, k and single instance
-//! column) verified with halo2-axiom's KZG `AccumulatorStrategy`, so every proof's KZG opening check is folded into
-//! one `DualMSM` and the bundle costs ONE final pairing instead of one per proof.
+//! column) verified by zkinfer's batch verifier ([`crate::verifier`]: proofs in parallel, shared bases merged, one
+//! MSM) or, for keys it does not support and as the tests' reference, with halo2-axiom's KZG `AccumulatorStrategy`,
+//! so every proof's KZG opening check is folded into one check and the bundle costs ONE final pairing instead of
+//! one per proof.
 //!
 //! Why proofs of different k can share one accumulator (read in halo2-axiom 0.5.3):
 //! - `plonk::verify_proof` uses its `params` for `n()` (x^n in the vanishing and instance checks) and hands them to
@@ -23,6 +25,7 @@ use halo2_proofs::poly::kzg::strategy::{AccumulatorStrategy, SingleStrategy};
 use halo2_proofs::poly::VerificationStrategy;
 use halo2_proofs::transcript::{Blake2bRead, Challenge255, TranscriptReadBuffer};
 
+use crate::verifier::{verify_batch, BatchError, Item};
 use crate::{Bn256, Fr, G1Affine};
 
 /// One proof of a bundle.
@@ -61,14 +64,43 @@ pub struct BundleStats {
 type Scheme = KZGCommitmentScheme<Bn256>;
 type Verifier<'p> = VerifierSHPLONK<'p, Bn256>;
 
-/// Verifies every item, accumulating all KZG checks into one `DualMSM`, then ONE pairing. When the accumulated
-/// check fails, re-verifies each item alone (`SingleStrategy`) to name the failing one.
+/// Verifies every item with zkinfer's batch verifier ([`crate::verifier`]): each proof replayed on its own thread,
+/// one MSM, ONE pairing. A key it does not support goes through halo2-axiom's accumulator instead
+/// ([`verify_bundle_stock`]). When the pairing fails, each item is re-verified alone with halo2-axiom's
+/// `SingleStrategy` to name the failing one.
 pub fn verify_bundle(items: &[BundleItem<'_>]) -> Result<BundleStats, BundleError> {
+    let first = check_items(items)?;
+    let columns: Vec<[&[Fr]; 1]> = items.iter().map(|i| [i.instances]).collect();
+    let batch: Vec<Item<'_>> = items
+        .iter()
+        .zip(&columns)
+        .map(|(i, c)| Item { vk: i.vk, instances: c, proof: i.proof })
+        .collect();
+    match verify_batch(first.params, &batch) {
+        Ok(()) => Ok(BundleStats { proofs: items.len(), pairings: 1 }),
+        Err(BatchError::Proof { index, reason }) => Err(BundleError::Proof { index, reason }),
+        Err(BatchError::Unsupported { .. }) => accumulate_stock(items),
+        Err(BatchError::Pairing) => Err(blame(items)),
+    }
+}
+
+/// [`verify_bundle`] through halo2-axiom's `AccumulatorStrategy` alone: every proof's KZG check folded into one
+/// `DualMSM`, proofs one after another, then one pairing. The reference the batch verifier is tested against.
+pub fn verify_bundle_stock(items: &[BundleItem<'_>]) -> Result<BundleStats, BundleError> {
+    check_items(items)?;
+    accumulate_stock(items)
+}
+
+fn check_items<'i, 'a>(items: &'i [BundleItem<'a>]) -> Result<&'i BundleItem<'a>, BundleError> {
     let first = items.first().ok_or(BundleError::Empty)?;
     for (index, item) in items.iter().enumerate() {
         check_item(first.params, item).map_err(|reason| BundleError::Proof { index, reason })?;
     }
+    Ok(first)
+}
 
+fn accumulate_stock(items: &[BundleItem<'_>]) -> Result<BundleStats, BundleError> {
+    let first = &items[0];
     // g2 and s_g2 are equal in every item's params (checked above), so item 0's serve the final pairing.
     let mut strategy = AccumulatorStrategy::new(first.params);
     for (index, item) in items.iter().enumerate() {
@@ -85,20 +117,24 @@ pub fn verify_bundle(items: &[BundleItem<'_>]) -> Result<BundleStats, BundleErro
     if VerificationStrategy::<Scheme, Verifier<'_>>::finalize(strategy) {
         return Ok(BundleStats { proofs: items.len(), pairings: 1 });
     }
+    Err(blame(items))
+}
 
-    // Blame: the first item whose own pairing fails.
+/// The first item whose own pairing fails (halo2-axiom's `SingleStrategy`), or [`BundleError::Pairing`].
+fn blame(items: &[BundleItem<'_>]) -> BundleError {
     for (index, item) in items.iter().enumerate() {
         let mut transcript = Blake2bRead::<_, G1Affine, Challenge255<_>>::init(item.proof);
-        verify_proof::<Scheme, Verifier<'_>, _, _, _>(
+        if let Err(e) = verify_proof::<Scheme, Verifier<'_>, _, _, _>(
             item.params,
             item.vk,
             SingleStrategy::new(item.params),
             &[&[item.instances]],
             &mut transcript,
-        )
-        .map_err(|e| BundleError::Proof { index, reason: format!("fails alone: {e}") })?;
+        ) {
+            return BundleError::Proof { index, reason: format!("fails alone: {e}") };
+        }
     }
-    Err(BundleError::Pairing)
+    BundleError::Pairing
 }
 
 /// Cheap checks before any curve arithmetic: same SRS as item 0 (the three points verification reads), params cut

@@ -5,7 +5,8 @@
 //! the trait, the CPU (rayon) implementation, engine selection, the SRS and keygen ([`params`]), the checked readers of
 //! key files ([`key_files`]), zkinfer's prover
 //! ([`plonk`]), halo2-axiom's stock prover with its commitment MSMs on an engine ([`stock`]), and the one dispatch
-//! between the two ([`provers`]), and the bundle verifier: many proofs, one pairing ([`bundle`]).
+//! between the two ([`provers`]), zkinfer's batch verifier for those proofs ([`verifier`]) and the bundle verifier
+//! built on it: many proofs, one pairing ([`bundle`]).
 
 pub mod bundle;
 pub mod engine;
@@ -14,6 +15,7 @@ pub mod params;
 pub mod plonk;
 pub mod provers;
 pub mod stock;
+pub mod verifier;
 
 pub use engine::{
     cpu::CpuEngine, select::select_engine, Bases, Engine, EngineError, EngineKind, NttDirection,

@@ -43,16 +43,17 @@ impl<'a> Openings<'a> {
     }
 }
 
-struct RotationSet {
-    points: Vec<Fr>,
-    polys: Vec<usize>,
+/// Polynomials opened at the same set of points (the verifier's grouping; `verifier::opening` reuses it).
+pub(crate) struct RotationSet {
+    pub points: Vec<Fr>,
+    pub polys: Vec<usize>,
 }
 
 fn same_set(a: &[Fr], b: &[Fr]) -> bool {
     a.len() == b.len() && a.iter().all(|p| b.contains(p))
 }
 
-fn rotation_sets(queries: &[Query]) -> (Vec<RotationSet>, Vec<Fr>) {
+pub(crate) fn rotation_sets(queries: &[Query]) -> (Vec<RotationSet>, Vec<Fr>) {
     let mut per_poly: Vec<(usize, Vec<Fr>)> = Vec::new();
     let mut all_points: Vec<Fr> = Vec::new();
     for q in queries {

@@ -499,6 +499,34 @@ unsafe fn horner_slot(acc: *mut u64, y: &[u64; 5], v: *const u64) {
     }
 }
 
+/// x^e for eight elements at once, square-and-multiply from the top bit of `exp` (little-endian u64s). Point
+/// decompression takes its square roots this way (y = (x³ + 3)^((q+1)/4) in Fq): eight in about the time of one.
+/// None where the CPU has no IFMA ([`available`]).
+pub(crate) fn pow8<F: LaneField, T: Montgomery4>(x: &[T; 8], one: T, exp: &[u64; 4]) -> Option<[T; 8]> {
+    if !available() {
+        return None;
+    }
+    // SAFETY: the CPU has avx512f and avx512ifma (checked just above); x and out hold eight elements each.
+    unsafe { Some(pow8_lanes::<F, T>(x, one, exp)) }
+}
+
+#[target_feature(enable = "avx512f,avx512ifma")]
+unsafe fn pow8_lanes<F: LaneField, T: Montgomery4>(x: &[T; 8], one: T, exp: &[u64; 4]) -> [T; 8] {
+    let base = load8(x.as_ptr());
+    let mut acc = load8([one; 8].as_ptr());
+    for limb in exp.iter().rev() {
+        for bit in (0..64).rev() {
+            acc = mul::<F>(&acc, &acc);
+            if (limb >> bit) & 1 == 1 {
+                acc = mul::<F>(&acc, &base);
+            }
+        }
+    }
+    let mut out = [one; 8];
+    store8(out.as_mut_ptr(), &acc);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -514,6 +542,29 @@ mod tests {
 
     /// The hard-coded moduli are halo2curves' (the lanes would silently compute mod something else otherwise), and
     /// INV is -p^-1 mod 2^64.
+    #[test]
+    fn pow8_equals_scalar_pow() {
+        use crate::Fq;
+        if !available() {
+            return;
+        }
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(5);
+        let exp = [0x4f082305b61f3f52, 0x65e05aa45a1c72a3, 0x6e14116da0605617, 0x0c19139cb84c680a];
+        let mut xs: [Fq; 8] = std::array::from_fn(|_| Fq::random(&mut rng));
+        xs[0] = Fq::ZERO;
+        xs[1] = Fq::ONE;
+        xs[2] = -Fq::ONE;
+        let got = pow8::<BaseField, Fq>(&xs, Fq::ONE, &exp).unwrap();
+        for (x, g) in xs.iter().zip(&got) {
+            assert_eq!(*g, x.pow_vartime(exp));
+        }
+        let fr: [Fr; 8] = std::array::from_fn(|_| Fr::random(&mut rng));
+        let got = pow8::<ScalarField, Fr>(&fr, Fr::ONE, &[12345, 0, 1, 7]).unwrap();
+        for (x, g) in fr.iter().zip(&got) {
+            assert_eq!(*g, x.pow_vartime([12345, 0, 1, 7]));
+        }
+    }
+
     #[test]
     fn lane_moduli_are_the_fields() {
         fn check<F: LaneField, P: PrimeField>() {
