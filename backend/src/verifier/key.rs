@@ -21,9 +21,9 @@ pub struct PreparedKey<'a> {
     pub perm_sets: usize,
     /// Pieces h_0..h_{d−1} the quotient is committed in.
     pub quotient_pieces: usize,
-    advice: HashMap<(usize, i32), usize>,
-    fixed: HashMap<(usize, i32), usize>,
-    instance: HashMap<(usize, i32), usize>,
+    advice: QueryIndex,
+    fixed: QueryIndex,
+    instance: QueryIndex,
     omega_pow: HashMap<i32, Fr>,
     omega: Fr,
     omega_inv: Fr,
@@ -38,21 +38,20 @@ impl<'a> PreparedKey<'a> {
             return Err("multi-phase advice or challenges (not supported by zkinfer's verifier)".into());
         }
         let domain = vk.get_domain();
+        // cs.degree() walks every gate: once.
         let chunk_len = permutation::chunk_len(cs);
-        let index = |qs: Vec<(usize, i32)>| -> HashMap<(usize, i32), usize> {
-            qs.into_iter().enumerate().map(|(i, q)| (q, i)).collect()
-        };
+        let perm_sets = cs.permutation().get_columns().len().div_ceil(chunk_len);
         let blinding_factors = cs.blinding_factors();
         let mut key = PreparedKey {
             vk,
             n: domain.get_n(),
             blinding_factors,
             chunk_len,
-            perm_sets: permutation::sets(cs),
+            perm_sets,
             quotient_pieces: domain.get_quotient_poly_degree(),
-            advice: index(cs.advice_queries().iter().map(|(c, r)| (c.index(), r.0)).collect()),
-            fixed: index(cs.fixed_queries().iter().map(|(c, r)| (c.index(), r.0)).collect()),
-            instance: index(cs.instance_queries().iter().map(|(c, r)| (c.index(), r.0)).collect()),
+            advice: QueryIndex::new(cs.advice_queries().iter().map(|(c, r)| (c.index(), r.0))),
+            fixed: QueryIndex::new(cs.fixed_queries().iter().map(|(c, r)| (c.index(), r.0))),
+            instance: QueryIndex::new(cs.instance_queries().iter().map(|(c, r)| (c.index(), r.0))),
             omega_pow: HashMap::new(),
             omega: domain.get_omega(),
             omega_inv: domain.get_omega_inv(),
@@ -89,13 +88,13 @@ impl<'a> PreparedKey<'a> {
 
     /// Index of the (column, rotation) query among the advice / fixed / instance queries, i.e. of its evaluation.
     pub fn advice_query(&self, column: usize, rotation: i32) -> Option<usize> {
-        self.advice.get(&(column, rotation)).copied()
+        self.advice.get(column, rotation)
     }
     pub fn fixed_query(&self, column: usize, rotation: i32) -> Option<usize> {
-        self.fixed.get(&(column, rotation)).copied()
+        self.fixed.get(column, rotation)
     }
     pub fn instance_query(&self, column: usize, rotation: i32) -> Option<usize> {
-        self.instance.get(&(column, rotation)).copied()
+        self.instance.get(column, rotation)
     }
 
     /// L_j(x) for j in `from .. from + count` (j may be negative: rows counted back from n):
@@ -115,5 +114,26 @@ impl<'a> PreparedKey<'a> {
         }
         crate::plonk::poly::batch_invert(&mut den);
         Some(ws.iter().zip(&den).map(|(w, d)| *w * common * d).collect())
+    }
+}
+
+/// Query index by column, then by rotation (a column has one to three): the identity looks one up per leaf of
+/// every gate expression, so this is a vector walk, not a hash.
+struct QueryIndex(Vec<Vec<(i32, usize)>>);
+
+impl QueryIndex {
+    fn new(queries: impl Iterator<Item = (usize, i32)>) -> Self {
+        let mut by_column: Vec<Vec<(i32, usize)>> = Vec::new();
+        for (i, (column, rotation)) in queries.enumerate() {
+            if by_column.len() <= column {
+                by_column.resize(column + 1, Vec::new());
+            }
+            by_column[column].push((rotation, i));
+        }
+        QueryIndex(by_column)
+    }
+
+    fn get(&self, column: usize, rotation: i32) -> Option<usize> {
+        self.0.get(column)?.iter().find(|q| q.0 == rotation).map(|q| q.1)
     }
 }

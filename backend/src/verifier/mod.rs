@@ -132,9 +132,13 @@ pub fn verify_batch(srs: &ParamsKZG<Bn256>, items: &[Item<'_>]) -> Result<(), Ba
     }
 }
 
-/// The engine's MSM runs a few hundred points on one thread (right for the prover's many small MSMs); a verifier
+/// The engine's MSM runs fewer than 1024 points on one thread (right for the prover's many small MSMs); a verifier
 /// has one such MSM and idle cores, so it is cut into one part per thread.
 fn split_msm(bases: &[G1Affine], scalars: &[Fr]) -> crate::G1 {
+    if bases.len() >= 1024 {
+        // The engine's own plan runs this size in parallel.
+        return msm(bases, true, scalars);
+    }
     let part = bases.len().div_ceil(rayon::current_num_threads()).max(64);
     bases.par_chunks(part).zip(scalars.par_chunks(part)).map(|(b, s)| msm(b, true, s)).reduce(crate::G1::identity, |a, b| a + b)
 }

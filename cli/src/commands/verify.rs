@@ -81,6 +81,7 @@ impl Verifier {
         let man = &keys.manifest;
         let t = Instant::now();
         let Checked { instances, proofs } = check_links(keys, &file, weights_commitment)?;
+        tracing::debug!("verify: proof file and links checked in {:.2} ms", t.elapsed().as_secs_f64() * 1e3);
         let n = man.segments.len();
         let items: Vec<BundleItem> = (0..n)
             .map(|i| {
