@@ -1,11 +1,12 @@
-//! Prover parameters: the KZG structured reference string (SRS) and the one path to keys.
+//! Prover parameters: the KZG structured reference string (SRS), and halo2-axiom's keygen.
 //!
 //! The SRS is the powers g·sⁱ (i < 2^k) of a secret s in G1, plus h and s·h in G2. [`EngineParams`] holds halo2-axiom's
 //! stock `ParamsKZG<Bn256>` together with the same points (monomial and Lagrange basis) loaded once into an
 //! [`Engine`], and implements halo2's `Params` by answering its commitment calls with `Engine::msm`. The SRS comes
 //! either from a ceremony file ([`read_srs`], checked by [`check_ceremony_srs`]) or, for development, from a seeded
-//! RNG ([`dev_srs`]: whoever knows the seed knows s and can forge proofs). [`keygen`] is the one keygen path
-//! (verifying key, then proving key) every command and benchmark uses.
+//! RNG ([`dev_srs`]: whoever knows the seed knows s and can forge proofs). [`keygen`] is halo2-axiom's own keygen
+//! (verifying key, then proving key): the oracle `plonk::keygen` is tested against, and the keygen of tests and
+//! benchmarks that want halo2's path; `setup`, `bench` and `selftest` use `plonk::keygen`.
 
 use std::io::{self, Read};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -173,6 +174,12 @@ pub enum KeygenError {
     Vk(halo2_proofs::plonk::Error),
     #[error("keygen_pk: {0:?}")]
     Pk(halo2_proofs::plonk::Error),
+    #[error("keygen: circuit synthesis failed: {0:?}")]
+    Synthesis(halo2_proofs::plonk::Error),
+    #[error("keygen: {0}")]
+    Circuit(String),
+    #[error("keygen: {0}")]
+    Engine(#[from] EngineError),
 }
 
 /// What [`keygen`] reports to its observer, in order, as each key is done (progress bars).

@@ -1,6 +1,6 @@
 //! A real proof of the digits model (hidden weights and input) from our prover, accepted by halo2-axiom's stock
-//! verifier, and rejected when the claimed output changes; its quotient program, folded and block-evaluated,
-//! against the constraints as compiled.
+//! verifier, and rejected when the claimed output changes; its key from zkinfer's keygen against halo2-axiom's; its
+//! quotient program, folded and block-evaluated, against the constraints as compiled.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -31,6 +31,17 @@ fn digits_proof_verifies_with_stock_verifier() {
     let vk = keygen_vk(params.stock(), &circuit).unwrap();
     let pk = keygen_pk(params.stock(), vk, &circuit).unwrap();
     let setup = t.elapsed();
+    // zkinfer's keygen (what `setup` runs) makes the same key, byte for byte.
+    let t = std::time::Instant::now();
+    let ours = zkinfer_backend::plonk::keygen::keygen(&params, &circuit, false, &mut |_| {}).unwrap();
+    println!("digits keygen: halo2-axiom's {setup:?}, zkinfer's {:?}", t.elapsed());
+    let bytes = |pk: &halo2_proofs::plonk::ProvingKey<_>| {
+        let mut v = Vec::new();
+        pk.write(&mut v, halo2_proofs::SerdeFormat::RawBytes).unwrap();
+        v
+    };
+    assert!(bytes(&ours) == bytes(&pk), "zkinfer's keygen made a different key for the digits model");
+    drop(ours);
     let instances = circuit.instances().unwrap();
     // The quotient as the prover runs it (folded by y, block-wise) equals the model's constraints as compiled.
     let [before, after] = zkinfer_backend::plonk::quotient::self_test_compiled(&params, &pk, 300, ChaCha8Rng::seed_from_u64(3))

@@ -1,9 +1,9 @@
 //! zkinfer's own halo2-compatible KZG prover.
 //!
-//! Proves circuits written against halo2-axiom's frontend with keys from stock `keygen_vk` / `keygen_pk`; every
-//! MSM, NTT, coset NTT and the quotient evaluation go through the [`Engine`](crate::Engine) held by the
-//! [`EngineParams`]. The transcript is byte-for-byte the protocol halo2-axiom's `verify_proof` with
-//! `VerifierSHPLONK` reads, so the stock verifier accepts our proofs.
+//! Makes keys ([`keygen`]: the same keys as stock `keygen_vk` / `keygen_pk`) and proves circuits written against
+//! halo2-axiom's frontend; every MSM, NTT, coset NTT and the quotient evaluation go through the
+//! [`Engine`](crate::Engine) held by the [`EngineParams`]. The transcript is byte-for-byte the protocol
+//! halo2-axiom's `verify_proof` with `VerifierSHPLONK` reads, so the stock verifier accepts our proofs.
 //!
 //! As in halo2, each argument owns its whole life (commit → construct → its constraints in the quotient →
 //! evaluate → its opening queries): [`columns`] (instance, advice, fixed), [`gates`], [`lookup`], [`permutation`],
@@ -17,6 +17,7 @@ pub mod cosets;
 pub mod ctx;
 pub mod error;
 pub mod gates;
+pub mod keygen;
 pub mod lookup;
 pub mod permutation;
 pub mod poly;

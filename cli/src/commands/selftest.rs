@@ -46,7 +46,7 @@ pub fn selftest(kind: EngineKind, prover: Prover, len: usize, seed: u64, json: b
     let stock = params::dev_srs(k, &mut rng);
     let params = EngineParams::new(stock.clone(), engine).context("loading the SRS into the engine")?;
     let circuit = DotProductCircuit::random(len, &mut rng);
-    let pk = params::keygen(&params, &circuit.without_witnesses(), &mut |_| {})?;
+    let pk = zkinfer_backend::plonk::keygen::keygen(&params, &circuit.without_witnesses(), false, &mut |_| {})?;
     let setup_s = t.elapsed().as_secs_f64();
     say(format!("setup: {setup_s:.2} s"));
 

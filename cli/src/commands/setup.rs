@@ -13,7 +13,8 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use serde::Serialize;
 use zkinfer_backend::engine::Engine;
-use zkinfer_backend::params::{check_ceremony_srs, dev_srs, keygen, read_srs, write_srs, EngineParams, KEYGEN_STEPS};
+use zkinfer_backend::params::{check_ceremony_srs, dev_srs, read_srs, write_srs, EngineParams};
+use zkinfer_backend::plonk::keygen::{keygen, STEPS as KEYGEN_STEPS};
 use halo2_proofs::poly::commitment::Params;
 use zkinfer_backend::{Bn256, CpuEngine};
 use zkinfer_circuits::plan::MAX_K;
@@ -222,8 +223,7 @@ pub fn run(args: &SetupArgs, ui: &Ui) -> Result<SetupReport> {
             (ks.iter().map(|&k| (k, dev_srs(k, rng()))).collect(), "dev (INSECURE: generated locally)".to_string())
         }
     };
-    // Keygen's commitments (fixed columns, permutation sigmas: most of its time) go through the CPU engine's MSM, as
-    // proving's do: the same points as halo2curves' MSM gives, so the same keys, in less time.
+    // zkinfer's keygen: halo2-axiom's keys, with the commitments and INTTs on the CPU engine.
     let engine: Arc<dyn Engine> = Arc::new(CpuEngine::new());
     let srs_per_k: Vec<(u32, EngineParams)> = srs_per_k
         .into_iter()
@@ -259,7 +259,7 @@ pub fn run(args: &SetupArgs, ui: &Ui) -> Result<SetupReport> {
             None => circuit.circuit_digest()?,
         };
         let mut next = 1;
-        let pk = keygen(srs_of(shape.k), &circuit, &mut |done| {
+        let pk = keygen(srs_of(shape.k), &circuit, false, &mut |done| {
             stage.step(done, KEYGEN_STEPS.get(next).copied().unwrap_or(""));
             next += 1;
         })?;
@@ -287,7 +287,7 @@ pub fn run(args: &SetupArgs, ui: &Ui) -> Result<SetupReport> {
         keys: key_entries,
         srs_k,
         srs: srs_desc.clone(),
-        engine: "halo2-axiom keygen (CPU)".into(),
+        engine: "zkinfer keygen (CPU engine)".into(),
         setup_s,
         files: files.clone(),
     };

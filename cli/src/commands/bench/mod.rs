@@ -1,4 +1,4 @@
-//! `zkinfer bench`: for each config, one setup (dev SRS + halo2 keygen), then prove and verify with
+//! `zkinfer bench`: for each config, one setup (dev SRS + keygen, as `setup` runs them), then prove and verify with
 //! (a) halo2-axiom's stock `create_proof`, (b) zkinfer's prover on the CPU engine and (c) zkinfer's prover on the
 //! CUDA engine when one works here — all in ONE process, so the ratios are measured side by side. Reports setup s,
 //! prove s, verify ms, proof bytes, peak RSS per phase, GPU memory and the ratios to stock, as a markdown table on

@@ -238,8 +238,8 @@ pub fn markdown(r: &BenchReport) -> String {
         "\nEach config is a chain of segment circuits (a model is cut within {} per segment, k ≤ {}{}; a synthetic \
          config is one circuit). k: the segments' k. segments (keys): segment proofs in the \
          chain (distinct circuits, one key each). rows: used rows, summed over the segments. setup: one dev SRS at \
-         the largest k (cut to each key's k) + halo2 keygen once per distinct circuit, shared by all provers. \
-         prove: wall time of create_proof summed over the segments (SRS already loaded into the engine; median \
+         the largest k (cut to each key's k) + zkinfer's keygen on the CPU engine (the same keys as \
+         halo2-axiom's) once per distinct circuit, shared by all provers. prove: wall time of create_proof summed over the segments (SRS already loaded into the engine; median \
          over the reps). vs stock: prove time / halo2-axiom stock's (below 1 = faster). verify: the whole chain \
          (every segment proof, ONE final pairing), median of 5 runs; every proof is also checked alone by the stock \
          verifier. proof bytes: summed over the segments. peak RSS: high-water mark of the process during that \

@@ -16,6 +16,7 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use zkinfer_backend::bundle::{verify_bundle, BundleItem};
 use zkinfer_backend::params::{self, EngineParams};
+use zkinfer_backend::plonk::keygen;
 use zkinfer_backend::provers::{Prover, ProverParams};
 use zkinfer_backend::stock::verify_stock;
 use zkinfer_backend::{Bn256, Engine, EngineKind, Fr, G1Affine};
@@ -78,6 +79,22 @@ fn srs_cuts(ks: &[u32], seed: u64) -> BTreeMap<u32, ParamsKZG<Bn256>> {
     ks.iter().map(|&k| (k, params::dev_srs(k, ChaCha20Rng::seed_from_u64(seed)))).collect()
 }
 
+/// One key as `setup` makes it: zkinfer's keygen on the CPU engine (the SRS loaded into it is part of the keygen's
+/// time), or halo2-axiom's own where no CPU engine is at hand; the keys are the same.
+fn make_key<C: Circuit<Fr>>(
+    params: &ParamsKZG<Bn256>,
+    cpu: Option<&Arc<dyn Engine>>,
+    circuit: &C,
+) -> anyhow::Result<ProvingKey<G1Affine>> {
+    match cpu {
+        Some(engine) => {
+            let ep = EngineParams::new(params.clone(), engine.clone()).context("loading the SRS into the CPU engine")?;
+            Ok(keygen::keygen(&ep, circuit, false, &mut |_| {})?)
+        }
+        None => Ok(params::keygen(params, circuit, &mut |_| {})?),
+    }
+}
+
 /// Runs a case whose memory estimate was checked when it was prepared.
 pub fn run_case<C: Circuit<Fr> + Clone>(case: Case<C>, args: &BenchArgs, engines: &Engines, ui: &Ui) -> ConfigReport {
     let n = case.segments();
@@ -131,7 +148,7 @@ pub fn run_case<C: Circuit<Fr> + Clone>(case: Case<C>, args: &BenchArgs, engines
         peak_memory::reset();
         let what = if nkeys > 1 { format!("keygen {}/{nkeys} (k = {})", kn + 1, key.k) } else { "keygen".into() };
         let stage = ui.stage(&format!("{name}: {what}"), 0);
-        let pk = match params::keygen(params, &key.keygen_circuit, &mut |_| {}) {
+        let pk = match make_key(params, engines.cpu.as_ref().ok(), &key.keygen_circuit) {
             Ok(pk) => pk,
             Err(e) => {
                 report.skipped = Some(format!("setup failed ({what}): {e:#}"));
