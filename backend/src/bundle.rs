@@ -25,7 +25,7 @@ use halo2_proofs::poly::kzg::strategy::{AccumulatorStrategy, SingleStrategy};
 use halo2_proofs::poly::VerificationStrategy;
 use halo2_proofs::transcript::{Blake2bRead, Challenge255, TranscriptReadBuffer};
 
-use crate::verifier::{verify_batch, BatchError, Item};
+use crate::verifier::{verify_batch_with, BatchError, Item, PreparedKey};
 use crate::{Bn256, Fr, G1Affine};
 
 /// One proof of a bundle.
@@ -69,6 +69,11 @@ type Verifier<'p> = VerifierSHPLONK<'p, Bn256>;
 /// ([`verify_bundle_stock`]). When the pairing fails, each item is re-verified alone with halo2-axiom's
 /// `SingleStrategy` to name the failing one.
 pub fn verify_bundle(items: &[BundleItem<'_>]) -> Result<BundleStats, BundleError> {
+    verify_bundle_with(items, &[])
+}
+
+/// [`verify_bundle`] with the verifying keys prepared beforehand (see [`crate::verifier::verify_batch_with`]).
+pub fn verify_bundle_with(items: &[BundleItem<'_>], prepared: &[PreparedKey<'_>]) -> Result<BundleStats, BundleError> {
     let first = check_items(items)?;
     let columns: Vec<[&[Fr]; 1]> = items.iter().map(|i| [i.instances]).collect();
     let batch: Vec<Item<'_>> = items
@@ -76,7 +81,7 @@ pub fn verify_bundle(items: &[BundleItem<'_>]) -> Result<BundleStats, BundleErro
         .zip(&columns)
         .map(|(i, c)| Item { vk: i.vk, instances: c, proof: i.proof })
         .collect();
-    match verify_batch(first.params, &batch) {
+    match verify_batch_with(first.params, &batch, prepared) {
         Ok(()) => Ok(BundleStats { proofs: items.len(), pairings: 1 }),
         Err(BatchError::Proof { index, reason }) => Err(BundleError::Proof { index, reason }),
         Err(BatchError::Unsupported { .. }) => accumulate_stock(items),

@@ -16,7 +16,7 @@ use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use zkinfer_backend::params::EngineParams;
 use zkinfer_backend::plonk::prove_blake2b;
 use zkinfer_backend::stock::{prove_stock, verify_stock};
-use zkinfer_backend::verifier::{verify_batch, BatchError, Item};
+use zkinfer_backend::verifier::{verify_batch, verify_batch_with, BatchError, Item, PreparedKey};
 use zkinfer_backend::{Bn256, CpuEngine, Fr, G1Affine};
 use zkinfer_testkit::sample_circuits::{
     copies::ManyCopies, fibonacci::Fibonacci, instances::PublicColumns, selectors::ManySelectors,
@@ -101,6 +101,9 @@ fn same_verdicts_as_the_stock_verifier() {
     let mut mutants = 0;
     for p in all(&srs) {
         let cols = p.columns();
+        // The prepared key reads the permutation's chunking off the domain; halo2's verifier off cs.degree().
+        let vk = p.pk.get_vk();
+        assert_eq!(PreparedKey::new(vk).unwrap().chunk_len, vk.cs().degree() - 2, "{}", p.name);
         for proof in &p.proofs {
             assert!(stock(&p, &cols, proof), "{}: stock rejects the honest proof", p.name);
             assert!(ours(&srs, &p, &cols, proof), "{}: ours rejects the honest proof", p.name);
@@ -169,4 +172,17 @@ fn many_keys_one_pairing() {
     let mut list = items.clone();
     list[0].vk = proved[1].pk.get_vk();
     assert!(verify_batch(&srs, &list).is_err());
+
+    // Keys prepared beforehand (as a verifier holding its keys does), some of them: the same verdicts.
+    let prepared: Vec<PreparedKey<'_>> = proved.iter().step_by(2).map(|p| PreparedKey::new(p.pk.get_vk()).unwrap()).collect();
+    verify_batch_with(&srs, &items, &prepared).expect("the batch of honest proofs, keys prepared");
+    let mut bad = items[3].proof.to_vec();
+    let n = bad.len();
+    bad[n - 40] ^= 4;
+    let mut list = items.clone();
+    list[3].proof = &bad;
+    assert!(verify_batch_with(&srs, &list, &prepared).is_err(), "a broken proof, keys prepared");
+    let mut list = items.clone();
+    list[0].vk = proved[1].pk.get_vk();
+    assert!(verify_batch_with(&srs, &list, &prepared).is_err(), "another circuit's key, keys prepared");
 }

@@ -428,11 +428,19 @@ fn run(command: Command, ui: &Ui) -> Result<()> {
                 emit(ui, &r, |r| {
                     for f in &r.files {
                         match &f.error {
-                            None => println!("verified  {}{}", f.proof, f.public.as_ref().and_then(|p| p.predicted_class).map(|c| format!(" (class {c})")).unwrap_or_default()),
+                            None => println!(
+                                "verified  {}{}{}",
+                                f.proof,
+                                f.public.as_ref().and_then(|p| p.predicted_class).map(|c| format!(" (class {c})")).unwrap_or_default(),
+                                f.verify_ms.map(|ms| format!(" in {ms:.1} ms")).unwrap_or_default()
+                            ),
                             Some(e) => println!("REJECTED  {}: {e}", f.proof),
                         }
                     }
-                    println!("{} verified, {} rejected ({:.1} ms)", r.verified, r.rejected, r.verify_ms);
+                    let mut each: Vec<f64> = r.files.iter().filter_map(|f| f.verify_ms).collect();
+                    each.sort_by(f64::total_cmp);
+                    let median = each.get(each.len() / 2).map(|m| format!("; verification alone: median {m:.1} ms")).unwrap_or_default();
+                    println!("{} verified, {} rejected ({:.1} ms with reading the files{median})", r.verified, r.rejected, r.verify_ms);
                 })?;
                 if r.rejected > 0 {
                     bail!("{} of {} proof file(s) in {} were rejected", r.rejected, r.files.len(), proof.display());

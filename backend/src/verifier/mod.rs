@@ -58,24 +58,44 @@ pub struct Item<'a> {
 /// `bundle::verify_bundle` checks that) with one MSM and one pairing. Items with the same verifying key (by
 /// address) share its prepared form and its bases.
 pub fn verify_batch(srs: &ParamsKZG<Bn256>, items: &[Item<'_>]) -> Result<(), BatchError> {
-    // One prepared key per distinct verifying key.
+    verify_batch_with(srs, items, &[])
+}
+
+/// [`verify_batch`] with keys prepared beforehand (a verifier that holds its keys prepares them once, when it loads
+/// them); an item's key is found among `prepared` by address, and prepared here when it is not there.
+pub fn verify_batch_with(srs: &ParamsKZG<Bn256>, items: &[Item<'_>], prepared: &[PreparedKey<'_>]) -> Result<(), BatchError> {
+    // One prepared key per distinct verifying key (the first item using it names it); missing ones in parallel.
     let mut key_of: Vec<usize> = Vec::with_capacity(items.len());
-    let mut keys: Vec<PreparedKey<'_>> = Vec::new();
+    let mut firsts: Vec<usize> = Vec::new();
     for (index, item) in items.iter().enumerate() {
-        match keys.iter().position(|k| std::ptr::eq(k.vk, item.vk)) {
+        match firsts.iter().position(|&f| std::ptr::eq(items[f].vk, item.vk)) {
             Some(k) => key_of.push(k),
             None => {
-                keys.push(PreparedKey::new(item.vk).map_err(|reason| BatchError::Unsupported { index, reason })?);
-                key_of.push(keys.len() - 1);
+                firsts.push(index);
+                key_of.push(firsts.len() - 1);
             }
         }
     }
+    let held = |index: usize| prepared.iter().find(|p| std::ptr::eq(p.vk(), items[index].vk));
+    let fresh: Vec<PreparedKey<'_>> = firsts
+        .par_iter()
+        .filter(|&&index| held(index).is_none())
+        .map(|&index| PreparedKey::new(items[index].vk).map_err(|reason| BatchError::Unsupported { index, reason }))
+        .collect::<Result<_, _>>()?;
+    let keys: Vec<&PreparedKey<'_>> = firsts
+        .iter()
+        .map(|&index| {
+            held(index)
+                .or_else(|| fresh.iter().find(|p| std::ptr::eq(p.vk(), items[index].vk)))
+                .expect("every key is held or prepared above")
+        })
+        .collect();
     let t0 = std::time::Instant::now();
     let opened: Vec<Opened> = items
         .par_iter()
         .enumerate()
         .map(|(index, item)| {
-            proof::read(&keys[key_of[index]], item.instances, item.proof)
+            proof::read(keys[key_of[index]], item.instances, item.proof)
                 .map_err(|reason| BatchError::Proof { index, reason })
         })
         .collect::<Result<_, _>>()?;
@@ -95,7 +115,7 @@ pub fn verify_batch(srs: &ParamsKZG<Bn256>, items: &[Item<'_>]) -> Result<(), Ba
         left_bases.push(o.points[o.left]);
         left_scalars.push(*r);
         let k = key_of[p];
-        let vk = keys[k].vk;
+        let vk = keys[k].vk();
         for &(base, s) in &o.right {
             let (owner, point) = match base {
                 Base::G1 => (usize::MAX, srs.get_g()[0]),

@@ -9,8 +9,7 @@
 //! because the order decides the powers of y and v. The tests compare both verifiers' verdicts on valid and broken
 //! proofs.
 
-use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use halo2_proofs::halo2curves::ff::{Field, PrimeField};
 use halo2_proofs::plonk::{Any, Expression};
@@ -71,14 +70,14 @@ impl Io<'_> {
 /// Where a proof's points and scalars sit (in 32-byte words): the points before x, the evaluations, then the two
 /// SHPLONK points. Fixed by the key.
 fn layout(key: &PreparedKey<'_>) -> (usize, usize) {
-    let cs = key.vk.cs();
+    let cs = key.vk().cs();
     let lookups = cs.lookups().len();
     let points = cs.num_advice_columns() + 3 * lookups + key.perm_sets + 1 + key.quotient_pieces;
     let sets = key.perm_sets;
     let scalars = cs.advice_queries().len()
         + cs.fixed_queries().len()
         + 1
-        + key.vk.permutation().commitments().len()
+        + key.vk().permutation().commitments().len()
         + if sets > 0 { 3 * sets - 1 } else { 0 }
         + 5 * lookups;
     (points, scalars)
@@ -117,7 +116,7 @@ struct PermSet {
 
 /// Replays `proof` against `key` with the public `instances` (one slice per instance column).
 pub fn read(key: &PreparedKey<'_>, instances: &[&[Fr]], proof: &[u8]) -> Result<Opened, String> {
-    let vk = key.vk;
+    let vk = key.vk();
     let cs = vk.cs();
     if instances.len() != cs.num_instance_columns() {
         return Err(format!("{} instance columns given, the circuit has {}", instances.len(), cs.num_instance_columns()));
@@ -191,11 +190,7 @@ pub fn read(key: &PreparedKey<'_>, instances: &[&[Fr]], proof: &[u8]) -> Result<
     let active = Fr::ONE - (l_last + l_blind);
     let mut folded = Fr::ZERO;
     let mut fold = |v: Fr| folded = folded * y + v;
-    for gate in cs.gates() {
-        for poly in gate.polynomials() {
-            fold(evals.expression(poly)?);
-        }
-    }
+    key.gates_at(&advice_evals, &fixed_evals, &instance_evals, &challenges, &mut fold)?;
     if let (Some(first), Some(last)) = (sets.first(), sets.last()) {
         fold(l_0 * (Fr::ONE - first.eval));
         fold((last.eval.square() - last.eval) * l_last);
@@ -237,27 +232,19 @@ pub fn read(key: &PreparedKey<'_>, instances: &[&[Fr]], proof: &[u8]) -> Result<
 
     // The openings, in verify_proof's order: advice, permutation products, lookups, fixed, σ, vanishing.
     let mut commitments: Vec<Vec<(Base, Fr)>> = Vec::new();
-    let mut own = |i: usize| {
-        commitments.push(vec![(Base::Own(i), Fr::ONE)]);
+    let mut single = |base: Base| {
+        commitments.push(vec![(base, Fr::ONE)]);
         commitments.len() - 1
     };
-    let advice_c: Vec<usize> = advice.iter().map(|&i| own(i)).collect();
-    let sets_c: Vec<usize> = sets.iter().map(|s| own(s.commitment)).collect();
-    let lookups_c: Vec<(usize, usize, usize)> =
-        lookups.iter().map(|l| (own(l.product), own(l.permuted_input), own(l.permuted_table))).collect();
-    let random_c = own(random_poly);
-    let fixed_c: Vec<usize> = (0..vk.fixed_commitments().len())
-        .map(|c| {
-            commitments.push(vec![(Base::Fixed(c), Fr::ONE)]);
-            commitments.len() - 1
-        })
+    let advice_c: Vec<usize> = advice.iter().map(|&i| single(Base::Own(i))).collect();
+    let sets_c: Vec<usize> = sets.iter().map(|s| single(Base::Own(s.commitment))).collect();
+    let lookups_c: Vec<(usize, usize, usize)> = lookups
+        .iter()
+        .map(|l| (single(Base::Own(l.product)), single(Base::Own(l.permuted_input)), single(Base::Own(l.permuted_table))))
         .collect();
-    let sigma_c: Vec<usize> = (0..sigma_evals.len())
-        .map(|c| {
-            commitments.push(vec![(Base::Sigma(c), Fr::ONE)]);
-            commitments.len() - 1
-        })
-        .collect();
+    let random_c = single(Base::Own(random_poly));
+    let fixed_c: Vec<usize> = (0..vk.fixed_commitments().len()).map(|c| single(Base::Fixed(c))).collect();
+    let sigma_c: Vec<usize> = (0..sigma_evals.len()).map(|c| single(Base::Sigma(c))).collect();
     let mut xn_pow = Fr::ONE;
     commitments.push(
         h_pieces
@@ -312,13 +299,11 @@ pub fn read(key: &PreparedKey<'_>, instances: &[&[Fr]], proof: &[u8]) -> Result<
 /// z_0 as halo2-axiom normalises it. The left side is h2.
 fn open(io: &mut Io<'_>, commitments: &[Vec<(Base, Fr)>], queries: &[(usize, Fr, Fr)]) -> Result<Vec<(Base, Fr)>, String> {
     // halo2-axiom refuses a commitment opened twice at one point.
-    let mut seen = HashSet::with_capacity(queries.len());
     let mut eval_at = HashMap::with_capacity(queries.len());
     for &(c, point, eval) in queries {
-        if !seen.insert((c, point)) {
+        if eval_at.insert((c, point), eval).is_some() {
             return Err("a commitment is opened twice at one point".into());
         }
-        eval_at.insert((c, point), eval);
     }
     let y = io.squeeze();
     let v = io.squeeze();
@@ -397,31 +382,20 @@ impl Evals<'_> {
             .ok_or_else(|| format!("the key has no query of {kind:?} column {column} at rotation {rotation}"))
     }
 
-    /// An expression at x, from the evaluations (halo2's `Expression::evaluate`, its query indices looked up by
-    /// column and rotation).
+    /// An expression at x, from the evaluations (what halo2's `Expression::evaluate` computes; a direct walk of
+    /// the tree, each query's evaluation looked up by column and rotation).
     fn expression(&self, e: &Expression<Fr>) -> Result<Fr, String> {
-        let missing = RefCell::new(None);
-        let look = |r: Result<Fr, String>| {
-            r.unwrap_or_else(|e| {
-                missing.replace(Some(e));
-                Fr::ZERO
-            })
-        };
-        let v = e.evaluate(
-            &|c| c,
-            &|_| look(Err("a selector survived keygen".into())),
-            &|q| look(self.column(Any::Fixed, q.column_index(), q.rotation().0)),
-            &|q| look(self.column(Any::Advice(Default::default()), q.column_index(), q.rotation().0)),
-            &|q| look(self.column(Any::Instance, q.column_index(), q.rotation().0)),
-            &|c| self.challenges.get(c.index()).copied().unwrap_or_else(|| look(Err("unknown challenge".into()))),
-            &|a| -a,
-            &|a, b| a + b,
-            &|a, b| a * b,
-            &|a, s| a * s,
-        );
-        match missing.into_inner() {
-            Some(e) => Err(e),
-            None => Ok(v),
-        }
+        Ok(match e {
+            Expression::Constant(c) => *c,
+            Expression::Selector(_) => return Err("a selector survived keygen".into()),
+            Expression::Fixed(q) => self.column(Any::Fixed, q.column_index(), q.rotation().0)?,
+            Expression::Advice(q) => self.column(Any::Advice(Default::default()), q.column_index(), q.rotation().0)?,
+            Expression::Instance(q) => self.column(Any::Instance, q.column_index(), q.rotation().0)?,
+            Expression::Challenge(c) => *self.challenges.get(c.index()).ok_or("unknown challenge")?,
+            Expression::Negated(a) => -self.expression(a)?,
+            Expression::Sum(a, b) => self.expression(a)? + self.expression(b)?,
+            Expression::Product(a, b) => self.expression(a)? * self.expression(b)?,
+            Expression::Scaled(a, f) => self.expression(a)? * f,
+        })
     }
 }

@@ -5,12 +5,14 @@
 //! verifier, `zkinfer_backend::bundle`). A rejection names the segment or link.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use halo2_proofs::halo2curves::bn256::Fr;
 use serde::Serialize;
-use zkinfer_backend::bundle::{verify_bundle, BundleError, BundleItem};
+use zkinfer_backend::bundle::{verify_bundle_with, BundleError, BundleItem};
+use zkinfer_backend::verifier::PreparedKey;
 use halo2_proofs::halo2curves::bn256::{Bn256, G1Affine};
 use halo2_proofs::plonk::VerifyingKey;
 use halo2_proofs::poly::kzg::commitment::ParamsKZG;
@@ -55,7 +57,10 @@ pub fn read_proof_file(path: &Path) -> Result<ProofFile> {
 pub struct Verifier {
     pub keys: Keys,
     params: Vec<ParamsKZG<Bn256>>,
-    vks: Vec<VerifyingKey<G1Affine>>,
+    vks: Vec<Arc<VerifyingKey<G1Affine>>>,
+    /// The verifying keys prepared for zkinfer's batch verifier once, at load (a key it does not support is left
+    /// out and goes through halo2-axiom's verifier).
+    prepared: Vec<PreparedKey<'static>>,
 }
 
 pub fn run(proof_path: &Path, keys_dir: &Path, weights_commitment: Option<&str>) -> Result<VerifyReport> {
@@ -71,8 +76,9 @@ impl Verifier {
         let man = &keys.manifest;
         // Reading files is not verifying: the SRS of each key's k and the verifying keys, before any timing.
         let params = man.keys.iter().map(|k| keys.srs(k.k)).collect::<Result<Vec<_>>>()?;
-        let vks = (0..man.keys.len()).map(|k| keys.vk(k)).collect::<Result<Vec<_>>>()?;
-        Ok(Verifier { keys, params, vks })
+        let vks = (0..man.keys.len()).map(|k| keys.vk(k).map(Arc::new)).collect::<Result<Vec<_>>>()?;
+        let prepared = vks.iter().filter_map(|vk| PreparedKey::shared(vk.clone()).ok()).collect();
+        Ok(Verifier { keys, params, vks, prepared })
     }
 
     /// Checks one proof file (see the module doc); `weights_commitment`, when given, must be the proof's.
@@ -89,7 +95,7 @@ impl Verifier {
                 BundleItem { params: &params[key], vk: &vks[key], instances: &instances[i], proof: &proofs[i] }
             })
             .collect();
-        let stats = verify_bundle(&items).map_err(|e| match e {
+        let stats = verify_bundle_with(&items, &self.prepared).map_err(|e| match e {
             BundleError::Proof { index, reason } => anyhow::anyhow!(
                 "rejected: segment {index}'s proof does not verify against its public values and key ({reason})"
             ),
@@ -230,6 +236,10 @@ pub struct FileResult {
     pub error: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub public: Option<PublicValues>,
+    /// This file's verification with the keys loaded (links, every segment proof, the pairing), as `verify FILE`
+    /// reports it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verify_ms: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -257,8 +267,8 @@ pub fn run_folder(dir: &Path, keys_dir: &Path, weights_commitment: Option<&str>,
         let r = read_proof_file(f).and_then(|file| v.check(file, weights_commitment));
         bar.step(&name, "");
         out.push(match r {
-            Ok(r) => FileResult { proof: name, verified: true, error: None, public: Some(r.public) },
-            Err(e) => FileResult { proof: name, verified: false, error: Some(format!("{e:#}")), public: None },
+            Ok(r) => FileResult { proof: name, verified: true, error: None, public: Some(r.public), verify_ms: Some(r.verify_ms) },
+            Err(e) => FileResult { proof: name, verified: false, error: Some(format!("{e:#}")), public: None, verify_ms: None },
         });
     }
     bar.finish();
