@@ -38,8 +38,11 @@ mod engine {
         let want = naive_msm(&bases, &s);
         for window in 1..=18 {
             for chunks in 1..=3 {
-                let got = msm_with_plan(&bases, false, &s, MsmPlan { window, chunks });
-                assert_eq!(got, want, "window {window}, chunks {chunks}");
+                // One window per task, a few, and every window in one task (the last group may be shorter).
+                for group in [1, 3, 1000] {
+                    let got = msm_with_plan(&bases, false, &s, MsmPlan { window, chunks, group });
+                    assert_eq!(got, want, "window {window}, chunks {chunks}, group {group}");
+                }
             }
         }
     }
@@ -58,12 +61,12 @@ mod engine {
             s[1000 + i] = if i % 2 == 0 { s[i] } else { -s[i] };
         }
         let want = naive_msm(&bases, &s);
-        for window in [4, 7, 9, 11, 13, 16] {
-            let plan = MsmPlan { window, chunks: 2 };
+        for (window, group) in [(4, 1), (7, 1), (9, 1), (11, 1), (13, 1), (16, 1), (6, 20), (7, 9), (8, 5)] {
+            let plan = MsmPlan { window, chunks: 2, group };
             let scalar = msm_with_plan_on(&bases, false, &s, plan, false);
             let lanes = msm_with_plan_on(&bases, false, &s, plan, true);
-            assert_eq!(scalar, want, "scalar path, window {window}");
-            assert_eq!(lanes, want, "lanes, window {window}");
+            assert_eq!(scalar, want, "scalar path, window {window}, group {group}");
+            assert_eq!(lanes, want, "lanes, window {window}, group {group}");
         }
     }
 
@@ -71,10 +74,14 @@ mod engine {
     fn msm_plan_is_sane() {
         for log_n in 0..=24 {
             let p = plan(1 << log_n, 2, 254);
+            let windows = zkinfer_backend::engine::cpu::msm::num_windows(p.window, 254);
             assert!((1..=18).contains(&p.window) && p.chunks >= 1, "2^{log_n}: {p:?}");
+            assert!((1..=windows).contains(&p.group), "2^{log_n}: {p:?}");
         }
-        // Large inputs get wide windows.
+        // Large inputs get wide windows, one per task; a verifier-sized MSM groups its windows.
         assert!(plan(1 << 20, 2, 254).window >= 12);
+        assert_eq!(plan(1 << 20, 2, 254).group, 1);
+        assert!(plan(2774, 2, 254).group > 1, "{:?}", plan(2774, 2, 254));
     }
 
     #[test]
@@ -145,7 +152,7 @@ mod engine {
             assert_eq!(e.msm(&h, &mixed).unwrap(), msm_best(&mixed, &bases), "mixed n={n}");
             for window in [1, 5, 13] {
                 assert_eq!(
-                    msm_with_plan(&bases, false, &small, MsmPlan { window, chunks: 2 }),
+                    msm_with_plan(&bases, false, &small, MsmPlan::windowed(window, 2)),
                     msm_best(&small, &bases),
                     "small n={n} window={window}"
                 );

@@ -9,8 +9,12 @@
 //!   (skewed inputs: all scalars equal, repeated bases) it goes to a per-bucket XYZZ accumulator instead, so such
 //!   inputs stay correct and never degrade to one inversion per point.
 //! - Bucket reduction (running sums) and window combination use XYZZ coordinates.
-//! - The window size c and the split of points into chunks are chosen from n and the thread count with a cost model
-//!   (point additions + reduction work, with the makespan over the threads).
+//! - Several windows may share one task: their buckets form one array and one batch takes every window's digit of a
+//!   point (different windows' buckets never collide). With few points per window (a verifier's ~3,000-base MSM),
+//!   one window's buckets would cap the batches at a few dozen points and the per-window reduction would dominate;
+//!   grouping lets a small window width run with full batches.
+//! - The window size c, the windows per task and the split of points into chunks are chosen from n and the thread
+//!   count with a cost model (point additions + reduction work, with the makespan over the threads).
 
 use halo2_proofs::halo2curves::ff::{Field, PrimeField};
 use rayon::prelude::*;
@@ -18,7 +22,9 @@ use rayon::prelude::*;
 use super::xyzz::{is_affine_identity, Xyzz};
 use crate::{Fq, Fr, G1Affine, G1};
 
-/// Cost-model units: one batched affine point addition (5M+1S) = 16.
+/// Cost-model units: one batched affine point addition (5M+1S) = 16. (The model keeps the scalar path's costs on
+/// IFMA lanes too: charging lane additions at their cheaper rate picked narrower windows that measured slower at
+/// 2^16 and 2^20, where memory traffic, not arithmetic, prices a bucket update.)
 const POINT_COST: usize = 16;
 /// One field inversion (Bernstein–Yang) is worth about 20 point additions; a batch of B points shares one.
 const INVERSION_COST: usize = 20 * POINT_COST;
@@ -32,6 +38,10 @@ const L2_BYTES: usize = 1 << 20;
 fn batch_cap(buckets: usize, lanes: bool) -> usize {
     (buckets / 4).clamp(1, if lanes { 1024 } else { 256 })
 }
+/// Windows are grouped only up to this many points: measured with `examples/msm_windows`, grouping took 1,024
+/// points from 3.4 to 2.3 ms and 4,096 from 7.8 to 6.7 ms, but at 2^14 the model's grouped pick ran 10-20% slower
+/// than one window per task, and at 2^18 it made no difference.
+const GROUPED_MAX: usize = 1 << 13;
 /// Below this many points the MSM runs on the calling thread.
 const PARALLEL_THRESHOLD: usize = 1 << 10;
 
@@ -45,35 +55,55 @@ pub fn num_windows(c: usize, bits: usize) -> usize {
     }
 }
 
-/// The plan for one MSM: window width and how many chunks the points are split into per window.
+/// The plan for one MSM: window width, how many windows one task accumulates together (`group`), and how many
+/// chunks the points are split into per task.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MsmPlan {
     pub window: usize,
     pub chunks: usize,
+    pub group: usize,
 }
 
-/// Chooses the window width and chunking for `n` points of `bits`-bit scalars on `threads` threads by minimising
-/// the estimated makespan.
+impl MsmPlan {
+    /// One window per task (the layout for large MSMs).
+    pub fn windowed(window: usize, chunks: usize) -> Self {
+        MsmPlan { window, chunks, group: 1 }
+    }
+}
+
+/// Chooses the plan for `n` points of `bits`-bit scalars on `threads` threads by minimising the estimated makespan.
 pub fn plan(n: usize, threads: usize, bits: usize) -> MsmPlan {
     let threads = if n < PARALLEL_THRESHOLD { 1 } else { threads.max(1) };
-    let mut best = (usize::MAX, MsmPlan { window: 1, chunks: 1 });
+    let mut best = (usize::MAX, MsmPlan::windowed(1, 1));
     for c in 1..=18usize {
         let w = num_windows(c, bits).max(1);
-        // More chunks than needed to fill the threads only adds reduction work.
-        let max_chunks = (2 * threads).div_ceil(w).max(1);
-        for chunks in 1..=max_chunks {
-            let buckets = 1usize << (c - 1);
-            let mut per_point = POINT_COST + INVERSION_COST / batch_cap(buckets, false);
-            // Affine buckets past ~1 MiB (a core's L2 here) turn bucket updates into cache misses, and a busy
-            // neighbour on the shared L3 makes it worse: charge a quarter more per point.
-            if buckets * std::mem::size_of::<Affine>() > L2_BYTES {
-                per_point += per_point / 4;
+        let buckets = 1usize << (c - 1);
+        // `tasks` window groups of `group` windows each (the last may be shorter).
+        for tasks in 1..=w {
+            let group = w.div_ceil(tasks);
+            if group > 1 && n > GROUPED_MAX {
+                continue;
             }
-            let per_task = n.div_ceil(chunks) * per_point + REDUCTION_COST * buckets;
-            let rounds = (w * chunks).div_ceil(threads);
-            let cost = rounds.saturating_mul(per_task);
-            if cost < best.0 {
-                best = (cost, MsmPlan { window: c, chunks });
+            if tasks > 1 && w.div_ceil(tasks - 1) == group {
+                continue; // same group size as fewer tasks
+            }
+            let tasks = w.div_ceil(group);
+            let set = buckets * group;
+            // More chunks than needed to fill the threads only adds reduction work.
+            let max_chunks = (2 * threads).div_ceil(tasks).max(1);
+            for chunks in 1..=max_chunks {
+                let mut per_point = POINT_COST + INVERSION_COST / batch_cap(set, false);
+                // Affine buckets past ~1 MiB (a core's L2 here) turn bucket updates into cache misses, and a busy
+                // neighbour on the shared L3 makes it worse: charge a quarter more per point.
+                if set * std::mem::size_of::<Affine>() > L2_BYTES {
+                    per_point += per_point / 4;
+                }
+                let per_task = n.div_ceil(chunks) * group * per_point + REDUCTION_COST * set;
+                let rounds = (tasks * chunks).div_ceil(threads);
+                let cost = rounds.saturating_mul(per_task);
+                if cost < best.0 {
+                    best = (cost, MsmPlan { window: c, chunks, group });
+                }
             }
         }
     }
@@ -363,8 +393,8 @@ impl Buckets {
         self.batch_den.clear();
     }
 
-    /// sum_b (b+1) * bucket_b by running sums.
-    fn reduce(mut self) -> Xyzz {
+    /// For each window (consecutive runs of `per_window` buckets), sum_b (b+1) * bucket_b by running sums.
+    fn reduce(mut self, per_window: usize) -> Vec<Xyzz> {
         self.flush();
         self.retry_deferred();
         self.flush();
@@ -372,45 +402,54 @@ impl Buckets {
         for (b, p) in std::mem::take(&mut self.deferred) {
             self.spill_add(b as usize, p);
         }
-        let mut running = Xyzz::IDENTITY;
-        let mut sum = Xyzz::IDENTITY;
         let spilled = !self.spill.is_empty();
-        for b in (0..self.point.len()).rev() {
-            if self.state[b] != EMPTY {
-                running.add_affine(self.point[b].x, self.point[b].y);
-            }
-            if spilled {
-                running.add_assign(&self.spill[b]);
-            }
-            sum.add_assign(&running);
-        }
-        sum
+        (0..self.point.len() / per_window)
+            .map(|w| {
+                let mut running = Xyzz::IDENTITY;
+                let mut sum = Xyzz::IDENTITY;
+                for b in (w * per_window..(w + 1) * per_window).rev() {
+                    if self.state[b] != EMPTY {
+                        running.add_affine(self.point[b].x, self.point[b].y);
+                    }
+                    if spilled {
+                        running.add_assign(&self.spill[b]);
+                    }
+                    sum.add_assign(&running);
+                }
+                sum
+            })
+            .collect()
     }
 }
 
-/// The contribution of window `w` over `points[range]` (not yet shifted by 2^(wc)).
-fn window_sum(
+/// The contributions of windows `windows` over `points[range]` (not yet shifted by 2^(wc)), accumulated in one
+/// bucket array: window w's buckets are the w-th run of 2^(c-1).
+fn windows_sum(
     points: &[G1Affine],
     scalars: &[[u64; 4]],
     negated: &[bool],
     skip_identity: bool,
-    w: usize,
+    windows: std::ops::Range<usize>,
     c: usize,
     lanes: bool,
-) -> Xyzz {
-    let mut buckets = Buckets::new(1 << (c - 1), lanes);
+) -> Vec<Xyzz> {
+    let per_window = 1usize << (c - 1);
+    let mut buckets = Buckets::new(per_window * windows.len(), lanes);
     for ((p, s), &neg) in points.iter().zip(scalars).zip(negated) {
-        let d = booth_digit(s, w, c);
-        if d == 0 || (skip_identity && is_affine_identity(p)) {
+        if skip_identity && is_affine_identity(p) {
             continue;
         }
-        if (d > 0) != neg {
-            buckets.add(d.unsigned_abs() as usize - 1, p.x, p.y);
-        } else {
-            buckets.add(d.unsigned_abs() as usize - 1, p.x, -p.y);
+        let neg_y = -p.y;
+        for (i, w) in windows.clone().enumerate() {
+            let d = booth_digit(s, w, c);
+            if d == 0 {
+                continue;
+            }
+            let b = i * per_window + d.unsigned_abs() as usize - 1;
+            buckets.add(b, p.x, if (d > 0) != neg { p.y } else { neg_y });
         }
     }
-    buckets.reduce()
+    buckets.reduce(per_window)
 }
 
 /// MSM with an explicit plan (tests force every window width through this).
@@ -437,22 +476,25 @@ fn run(points: &[G1Affine], skip_identity: bool, prepared: &Prepared, plan: MsmP
     let parallel = n >= PARALLEL_THRESHOLD;
     let (limbs, negated) = (&prepared.limbs, &prepared.negated);
     let chunk_len = n.div_ceil(plan.chunks.max(1));
-    let tasks: Vec<(usize, usize)> = (0..windows)
-        .flat_map(|w| (0..n.div_ceil(chunk_len)).map(move |ch| (w, ch)))
+    let group = plan.group.max(1);
+    let tasks: Vec<(usize, usize)> = (0..windows.div_ceil(group))
+        .flat_map(|g| (0..n.div_ceil(chunk_len)).map(move |ch| (g * group, ch)))
         .collect();
-    let run = |&(w, ch): &(usize, usize)| {
-        let lo = ch * chunk_len;
-        let hi = (lo + chunk_len).min(n);
-        (w, window_sum(&points[lo..hi], &limbs[lo..hi], &negated[lo..hi], skip_identity, w, c, lanes))
+    let run = |&(w0, ch): &(usize, usize)| {
+        let (lo, hi) = (ch * chunk_len, ((ch + 1) * chunk_len).min(n));
+        let ws = w0..(w0 + group).min(windows);
+        (w0, windows_sum(&points[lo..hi], &limbs[lo..hi], &negated[lo..hi], skip_identity, ws, c, lanes))
     };
-    let partial: Vec<(usize, Xyzz)> = if parallel {
+    let partial: Vec<(usize, Vec<Xyzz>)> = if parallel {
         tasks.par_iter().map(run).collect()
     } else {
         tasks.iter().map(run).collect()
     };
     let mut per_window = vec![Xyzz::IDENTITY; windows];
-    for (w, s) in &partial {
-        per_window[*w].add_assign(s);
+    for (w0, sums) in &partial {
+        for (i, s) in sums.iter().enumerate() {
+            per_window[w0 + i].add_assign(s);
+        }
     }
     // Horner over windows, most significant first.
     let mut acc = Xyzz::IDENTITY;
