@@ -1,6 +1,6 @@
 //! Compressed G1 points decoded in bulk: the same encoding and the same verdicts as halo2curves'
 //! `G1Affine::from_bytes` (what halo2's transcript `read_point` calls), with the square roots eight at a time on
-//! IFMA lanes where the CPU has them. A proof's points sit at offsets its key fixes, so they are all decoded before
+//! IFMA lanes where the CPU has them (32 at a time, four interleaved chains of eight). A proof's points sit at offsets its key fixes, so they are all decoded before
 //! the transcript is replayed; the square roots were most of a proof's verification time.
 //!
 //! Encoding (32 bytes): x little-endian and canonical, bit 255 "infinity", bit 254 the parity of y. Infinity with
@@ -11,7 +11,7 @@ use halo2_proofs::halo2curves::ff::{Field, PrimeField};
 use halo2_proofs::halo2curves::group::prime::PrimeCurveAffine;
 use halo2_proofs::halo2curves::CurveAffine;
 
-use crate::engine::cpu::ifma::{pow8, BaseField};
+use crate::engine::cpu::ifma::{pow_lanes, BaseField};
 use crate::{Fq, G1Affine};
 
 /// (p+1)/4 for BN254's base field, little-endian.
@@ -54,16 +54,7 @@ pub fn decode(encodings: &[[u8; 32]]) -> Result<Vec<G1Affine>, usize> {
 
 /// a^((p+1)/4) for each a: the square root when one exists.
 fn roots(a: &[Fq]) -> Vec<Fq> {
-    let mut out = Vec::with_capacity(a.len());
-    for chunk in a.chunks(8) {
-        let mut eight = [Fq::ONE; 8];
-        eight[..chunk.len()].copy_from_slice(chunk);
-        match pow8::<BaseField, Fq>(&eight, Fq::ONE, &SQRT_EXP) {
-            Some(r) => out.extend_from_slice(&r[..chunk.len()]),
-            None => out.extend(chunk.iter().map(|x| x.pow_vartime(SQRT_EXP))),
-        }
-    }
-    out
+    pow_lanes::<BaseField, Fq>(a, Fq::ONE, &SQRT_EXP).unwrap_or_else(|| a.iter().map(|x| x.pow_vartime(SQRT_EXP)).collect())
 }
 
 #[cfg(test)]
