@@ -46,7 +46,7 @@ pub fn keep_witness_on_engine(engine: &dyn Engine, columns: usize, n: usize) -> 
     engine.device_memory_free().is_some_and(|free| 2 * (columns as u64) * (n as u64) * 32 <= free)
 }
 
-fn normalize(points: Vec<G1>) -> Vec<G1Affine> {
+pub(crate) fn normalize(points: Vec<G1>) -> Vec<G1Affine> {
     let mut out = vec![G1Affine::default(); points.len()];
     G1::batch_normalize(&points, &mut out);
     out

@@ -13,7 +13,6 @@ use std::collections::HashMap;
 
 use halo2_proofs::circuit::Value;
 use halo2_proofs::halo2curves::ff::{BatchInvert, Field, PrimeField};
-use halo2_proofs::halo2curves::group::Curve;
 use halo2_proofs::plonk::{
     permutation, Advice, Any, Assigned, Assignment, Challenge, Circuit, Column, ConstraintSystem, Error, FloorPlanner,
     Fixed, Instance, ProvingKey, Selector, VerifyingKey,
@@ -23,8 +22,9 @@ use halo2_proofs::poly::EvaluationDomain;
 use rayon::prelude::*;
 
 use crate::engine::NttDirection;
+use crate::plonk::ctx::normalize;
 use crate::params::{EngineParams, KeygenError};
-use crate::{Fr, G1Affine, G1};
+use crate::{Fr, G1Affine};
 
 /// What [`keygen`] reports to its observer, in order, as each step is done (progress bars).
 pub const STEPS: [&str; 3] = ["synthesis", "commitments", "polynomials"];
@@ -88,13 +88,16 @@ pub fn keygen<C: Circuit<Fr>>(
     let sigma_commitments = {
         // δⁱ·g₁ for column i: the commitment of δⁱX, what σ_i would be if no copy moved a cell.
         let moved = sigma.moved();
-        let cells = moved.iter().map(|c| c.iter().filter(|v| !bool::from(v.is_zero())).count()).sum::<usize>();
-        tracing::debug!(
-            "keygen: {} fixed columns committed in {fixed_s:.2} s; {} of {} permutation cells moved by copies",
-            fixed.len(),
-            cells,
-            moved.len() * n
-        );
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            // A pass over every σ cell, only for this line.
+            let cells = moved.iter().map(|c| c.iter().filter(|v| !bool::from(v.is_zero())).count()).sum::<usize>();
+            tracing::debug!(
+                "keygen: {} fixed columns committed in {fixed_s:.2} s; {} of {} permutation cells moved by copies",
+                fixed.len(),
+                cells,
+                moved.len() * n
+            );
+        }
         let refs: Vec<&[Fr]> = moved.iter().map(Vec::as_slice).collect();
         let parts = engine.msm_batch(params.lagrange_bases(), &refs)?;
         let g1 = params.stock().get_g()[1];
@@ -142,12 +145,6 @@ pub fn keygen<C: Circuit<Fr>>(
         fixed_polys,
         permutation::ProvingKey::from_parts(sigma_values, sigma_polys),
     ))
-}
-
-fn normalize(points: Vec<G1>) -> Vec<G1Affine> {
-    let mut out = vec![G1Affine::default(); points.len()];
-    G1::batch_normalize(&points, &mut out);
-    out
 }
 
 /// The circuit's fixed cells, selectors and copies, as halo2's keygen collects them; the witness is ignored.
