@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use halo2_proofs::halo2curves::bn256::Fr;
+use rayon::prelude::*;
 use serde::Serialize;
 use zkinfer_backend::bundle::{verify_bundle_with, BundleError, BundleItem};
 use zkinfer_backend::verifier::PreparedKey;
@@ -56,7 +57,9 @@ pub fn read_proof_file(path: &Path) -> Result<ProofFile> {
 /// proofs is checked against one `Verifier`).
 pub struct Verifier {
     pub keys: Keys,
+    /// The SRS cut to each distinct k among the keys (a 15-key chain has two), and which one each key uses.
     params: Vec<ParamsKZG<Bn256>>,
+    params_of: Vec<usize>,
     vks: Vec<Arc<VerifyingKey<G1Affine>>>,
     /// The verifying keys prepared for zkinfer's batch verifier once, at load (a key it does not support is left
     /// out and goes through halo2-axiom's verifier).
@@ -75,10 +78,16 @@ impl Verifier {
         let keys = Keys::open(keys_dir)?;
         let man = &keys.manifest;
         // Reading files is not verifying: the SRS of each key's k and the verifying keys, before any timing.
-        let params = man.keys.iter().map(|k| keys.srs(k.k)).collect::<Result<Vec<_>>>()?;
-        let vks = (0..man.keys.len()).map(|k| keys.vk(k).map(Arc::new)).collect::<Result<Vec<_>>>()?;
+        // Each SRS file is read once, however many keys share its k; the keys are read in parallel (halo2's
+        // VerifyingKey::read rebuilds each key's evaluation domain, most of the time this takes).
+        let mut ks: Vec<u32> = man.keys.iter().map(|k| k.k).collect();
+        ks.sort_unstable();
+        ks.dedup();
+        let params = ks.par_iter().map(|&k| keys.srs(k)).collect::<Result<Vec<_>>>()?;
+        let params_of = man.keys.iter().map(|k| ks.binary_search(&k.k).expect("every k is in ks")).collect();
+        let vks = (0..man.keys.len()).into_par_iter().map(|k| keys.vk(k).map(Arc::new)).collect::<Result<Vec<_>>>()?;
         let prepared = vks.iter().filter_map(|vk| PreparedKey::shared(vk.clone()).ok()).collect();
-        Ok(Verifier { keys, params, vks, prepared })
+        Ok(Verifier { keys, params, params_of, vks, prepared })
     }
 
     /// Checks one proof file (see the module doc); `weights_commitment`, when given, must be the proof's.
@@ -92,7 +101,7 @@ impl Verifier {
         let items: Vec<BundleItem> = (0..n)
             .map(|i| {
                 let key = man.segments[i].key;
-                BundleItem { params: &params[key], vk: &vks[key], instances: &instances[i], proof: &proofs[i] }
+                BundleItem { params: &params[self.params_of[key]], vk: &vks[key], instances: &instances[i], proof: &proofs[i] }
             })
             .collect();
         let stats = verify_bundle_with(&items, &self.prepared).map_err(|e| match e {
