@@ -1,7 +1,8 @@
 //! Compressed G1 points decoded in bulk: the same encoding and the same verdicts as halo2curves'
-//! `G1Affine::from_bytes` (what halo2's transcript `read_point` calls), with the square roots eight at a time on
-//! IFMA lanes where the CPU has them (32 at a time, four interleaved chains of eight). A proof's points sit at offsets its key fixes, so they are all decoded before
-//! the transcript is replayed; the square roots were most of a proof's verification time.
+//! `G1Affine::from_bytes` (what halo2's transcript `read_point` calls), with the square roots on IFMA lanes where
+//! the CPU has them (32 at a time: four interleaved chains of eight). A proof's points sit at offsets its key fixes,
+//! so they are all decoded before the transcript is replayed; the square roots were most of a proof's verification
+//! time.
 //!
 //! Encoding (32 bytes): x little-endian and canonical, bit 255 "infinity", bit 254 the parity of y. Infinity with
 //! x = 0 is the identity; otherwise y = ±√(x³ + 3) (p ≡ 3 mod 4: √a = a^((p+1)/4), checked by squaring), the root
@@ -54,7 +55,8 @@ pub fn decode(encodings: &[[u8; 32]]) -> Result<Vec<G1Affine>, usize> {
 
 /// a^((p+1)/4) for each a: the square root when one exists.
 fn roots(a: &[Fq]) -> Vec<Fq> {
-    pow_lanes::<BaseField, Fq>(a, Fq::ONE, &SQRT_EXP).unwrap_or_else(|| a.iter().map(|x| x.pow_vartime(SQRT_EXP)).collect())
+    pow_lanes::<BaseField, Fq>(a, Fq::ONE, &SQRT_EXP)
+        .unwrap_or_else(|| a.iter().map(|x| x.pow_vartime(SQRT_EXP)).collect())
 }
 
 #[cfg(test)]

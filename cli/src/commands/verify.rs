@@ -101,7 +101,8 @@ impl Verifier {
         let items: Vec<BundleItem> = (0..n)
             .map(|i| {
                 let key = man.segments[i].key;
-                BundleItem { params: &params[self.params_of[key]], vk: &vks[key], instances: &instances[i], proof: &proofs[i] }
+                let params = &params[self.params_of[key]];
+                BundleItem { params, vk: &vks[key], instances: &instances[i], proof: &proofs[i] }
             })
             .collect();
         let stats = verify_bundle_with(&items, &self.prepared).map_err(|e| match e {

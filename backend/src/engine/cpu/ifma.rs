@@ -523,7 +523,11 @@ pub(crate) fn pow_lanes<F: LaneField, T: Montgomery4>(xs: &[T], one: T, exp: &[u
 const POW_CHAINS: usize = 4;
 
 #[target_feature(enable = "avx512f,avx512ifma")]
-unsafe fn pow_chains<F: LaneField, T: Montgomery4>(x: &[T; 8 * POW_CHAINS], one: T, exp: &[u64; 4]) -> [T; 8 * POW_CHAINS] {
+unsafe fn pow_chains<F: LaneField, T: Montgomery4>(
+    x: &[T; 8 * POW_CHAINS],
+    one: T,
+    exp: &[u64; 4],
+) -> [T; 8 * POW_CHAINS] {
     let one8 = load8([one; 8].as_ptr());
     // table[c][d] = x_c^d for d < 16.
     let mut table = [[one8; 16]; POW_CHAINS];
