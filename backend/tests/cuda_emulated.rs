@@ -247,6 +247,74 @@ mod cuda_emulated {
         assert!(matches!(other.msm_buffer(&other.load_bases(&bases).unwrap(), &buf), Err(EngineError::ForeignHandle { .. })));
     }
 
+    /// Columns of a batch as a prover has them: int8, full-size, all-zero, empty, a single scalar, the negation
+    /// boundary, and shorter columns (another window width).
+    fn batch_columns() -> Vec<Vec<Fr>> {
+        let half = -Fr::from(2).invert().unwrap(); // (r - 1) / 2: the largest scalar that is not negated
+        let mut boundary = vec![-Fr::ONE, half, half + Fr::ONE, Fr::ONE];
+        boundary.extend(scalars(200, 31));
+        vec![
+            (0..1024).map(int8).collect(),
+            scalars(1024, 21),
+            vec![Fr::ZERO; 1024],
+            Vec::new(),
+            vec![Fr::from(5)],
+            boundary,
+            (0..300).map(|i| int8(i * 3)).collect(),
+            scalars(700, 22),
+            (0..1024).map(|i| int8(i + 1)).collect(),
+        ]
+    }
+
+    #[test]
+    fn cuda_msm_batches_match_cpu() {
+        let bases = points(1024, 9);
+        let cols = batch_columns();
+        let refs: Vec<&[Fr]> = cols.iter().map(|c| c.as_slice()).collect();
+        let hc = cpu().load_bases(&bases).unwrap();
+        let want: Vec<G1Affine> = refs.iter().map(|s| affine(cpu().msm(&hc, s).unwrap())).collect();
+        assert_eq!(want[0], affine(naive_msm(&bases, &cols[0])), "the CPU oracle itself");
+
+        // Plenty of device memory (every column in one bucket problem per width), and a device so small that the
+        // columns go up in several chunks and their buckets in several groups: the same sums, and less memory held.
+        let mut peaks = Vec::new();
+        for memory in [16u64 << 30, 3 << 20] {
+            let g = CudaEngine::emulated_with_memory(memory).unwrap();
+            let hg = g.load_bases(&bases).unwrap();
+            g.reset_device_memory_peak();
+            let got: Vec<G1Affine> = g.msm_batch(&hg, &refs).unwrap().into_iter().map(affine).collect();
+            assert_eq!(got, want, "msm_batch, {memory} bytes of device memory");
+            peaks.push(g.device_memory_peak().unwrap());
+
+            let bufs: Vec<_> = refs.iter().map(|s| g.upload(s).unwrap()).collect();
+            let brefs: Vec<_> = bufs.iter().collect();
+            let got: Vec<G1Affine> = g.msm_batch_buffers(&hg, &brefs).unwrap().into_iter().map(affine).collect();
+            assert_eq!(got, want, "msm_batch_buffers, {memory} bytes of device memory");
+            for (b, s) in bufs.iter().zip(&refs) {
+                let mut back = vec![Fr::ZERO; s.len()];
+                g.download(b, &mut back).unwrap();
+                assert_eq!(&back, s, "msm_batch_buffers left its buffers as they were");
+            }
+        }
+        assert!(peaks[1] < peaks[0], "a small device holds less at once: peaks {peaks:?}");
+
+        // One wrong scalar in one column changes that column's sum only.
+        let mut broken = cols.clone();
+        broken[6][17] += Fr::ONE;
+        let brefs: Vec<&[Fr]> = broken.iter().map(|c| c.as_slice()).collect();
+        let hg = gpu().load_bases(&bases).unwrap();
+        let got: Vec<G1Affine> = gpu().msm_batch(&hg, &brefs).unwrap().into_iter().map(affine).collect();
+        for (j, (g, w)) in got.iter().zip(&want).enumerate() {
+            assert_eq!(g == w, j != 6, "column {j}");
+        }
+        // More scalars than bases, and foreign buffers, are refused.
+        let long = scalars(1025, 3);
+        assert!(matches!(gpu().msm_batch(&hg, &[&cols[0], &long]), Err(EngineError::TooManyScalars { .. })));
+        let other = CudaEngine::emulated().unwrap();
+        let foreign = other.upload(&cols[0]).unwrap();
+        assert!(matches!(gpu().msm_batch_buffers(&hg, &[&foreign]), Err(EngineError::ForeignHandle { .. })));
+    }
+
     fn ntt_all_ways(log_n: u32) {
         let n = 1usize << log_n;
         let input = scalars(n, 300 + log_n as u64);

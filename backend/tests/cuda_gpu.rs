@@ -105,6 +105,31 @@ mod cuda_gpu {
                 assert_eq!(g.msm(&hg, &s).unwrap().to_affine(), want, "{what} n = {n}");
             }
         }
+        // Batches as a prover commits them: 48 int8 columns, 8 random ones and a zero column at 2^20 (one bucket
+        // problem per window width), from host slices and from resident buffers.
+        let n = 1usize << 20;
+        let mut cols: Vec<Vec<Fr>> = (0..48u64)
+            .map(|j| {
+                (0..n)
+                    .map(|i| {
+                        let v = ((i as u64 * (2 * j + 37) + j) % 256) as i64 - 128;
+                        if v < 0 { -Fr::from(v.unsigned_abs()) } else { Fr::from(v as u64) }
+                    })
+                    .collect()
+            })
+            .collect();
+        cols.extend((0..8).map(|j| scalars(n, 100 + j)));
+        cols.push(vec![Fr::ZERO; n]);
+        cols.push(scalars(12345, 7));
+        let refs: Vec<&[Fr]> = cols.iter().map(|c| c.as_slice()).collect();
+        let want: Vec<_> = cpu.msm_batch(&hc, &refs).unwrap().iter().map(|p| p.to_affine()).collect();
+        let got: Vec<_> = g.msm_batch(&hg, &refs).unwrap().iter().map(|p| p.to_affine()).collect();
+        assert_eq!(got, want, "msm_batch");
+        let bufs: Vec<_> = refs.iter().map(|s| g.upload(s).unwrap()).collect();
+        let brefs: Vec<_> = bufs.iter().collect();
+        let got: Vec<_> = g.msm_batch_buffers(&hg, &brefs).unwrap().iter().map(|p| p.to_affine()).collect();
+        assert_eq!(got, want, "msm_batch_buffers");
+        println!("msm batches of {} columns: equal", cols.len());
     }
 
     #[test]

@@ -15,7 +15,8 @@
 //!
 //! With `--features cuda` and a GPU present, more functions: `zkinfer-cuda` (data resident: bases loaded, scalars in
 //! a ScalarBuffer, `msm_buffer` / `ntt_buffer` + synchronize), `cuda-transfer` (upload + download of the same
-//! scalars), GPU-only sizes up to MSM 2^22 and NTT 2^24, and `quotient/cuda/…` (the generated kernels, host columns).
+//! scalars), GPU-only sizes up to MSM 2^22 and NTT 2^24, `msm-batch-i8/{cuda-each,cuda-batch}/20` (32 resident int8
+//! columns committed one MSM at a time vs as one batch) and `quotient/cuda/…` (the generated kernels, host columns).
 //! Without a GPU one line says why those are absent.
 //!
 //! Environment: ZKINFER_BENCH_MAX_LOG caps the sizes (default 22); ZKINFER_FIXTURES is the folder of the bundled
@@ -46,6 +47,9 @@ use zkinfer_circuits::{plan, ModelCircuit, Segment, Visibility};
 /// Largest GPU-only sizes (above the CPU comparison range).
 const GPU_MSM_MAX_LOG: u32 = 22;
 const GPU_NTT_MAX_LOG: u32 = 24;
+/// The GPU's batched-MSM case: columns and log size (a segment's int8 advice columns at k = 20).
+const BATCH_COLUMNS: usize = 32;
+const BATCH_LOG: u32 = 20;
 /// Rows of the quotient sample: a block of a coset, enough for the engine's row blocks and threads.
 const QUOTIENT_LOG_ROWS: u32 = 13;
 
@@ -96,6 +100,29 @@ fn main() {
                     transfer(&mut g, gpu, &s, log_n);
                 }
             }
+            g.finish();
+        }
+        // A prover's commitment round on the GPU: BATCH_COLUMNS resident int8 columns, one MSM each against one
+        // bucket problem for all (msm_batch_buffers).
+        if let (Some(gpu), Some(gb)) = (&gpu, &gpu_bases) {
+            let log_n = BATCH_LOG.min(gpu_msm_max);
+            let bufs: Vec<_> = (0..BATCH_COLUMNS)
+                .map(|j| {
+                    let s: Vec<Fr> = scalars(1 << log_n, 300 + j as u64).iter().map(to_int8).collect();
+                    gpu.upload(&s).expect("upload")
+                })
+                .collect();
+            let refs: Vec<_> = bufs.iter().collect();
+            let each: Vec<_> = refs.iter().map(|b| gpu.msm_buffer(gb, b).expect("gpu msm")).collect();
+            assert_eq!(gpu.msm_batch_buffers(gb, &refs).expect("gpu msm batch"), each, "batched MSMs differ");
+            let mut g = c.benchmark_group("msm-batch-i8");
+            g.sampling_mode(SamplingMode::Flat);
+            g.bench_function(BenchmarkId::new("cuda-each", log_n), |b| {
+                b.iter(|| refs.iter().map(|s| gpu.msm_buffer(gb, s).expect("gpu msm")).collect::<Vec<_>>())
+            });
+            g.bench_function(BenchmarkId::new("cuda-batch", log_n), |b| {
+                b.iter(|| black_box(gpu.msm_batch_buffers(gb, &refs).expect("gpu msm batch")))
+            });
             g.finish();
         }
     }
@@ -181,6 +208,13 @@ fn main() {
             }
             println!("| {group} | 2^{log_n} | {} |{}", pair(cells[0], cells[1]), if cuda { format!(" {} | {} |", cell(cells[2]), cell(cells[3])) } else { String::new() });
         }
+    }
+    if cuda {
+        let log_n = BATCH_LOG.min(gpu_msm_max).to_string();
+        let at = |f: &str| median_ms(&home, started, "msm-batch-i8", f, &log_n);
+        println!("\n| {BATCH_COLUMNS} int8 MSMs | size | one at a time (ms) | one batch (ms) | ratio |");
+        println!("|---|---|---|---|---|");
+        println!("| cuda resident | 2^{log_n} | {} |", pair(at("cuda-each"), at("cuda-batch")));
     }
     if circuits.is_empty() {
         return;

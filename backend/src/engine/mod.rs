@@ -240,6 +240,11 @@ pub trait Engine: Send + Sync + fmt::Debug {
     /// MSM whose scalars live in an engine buffer.
     fn msm_buffer(&self, bases: &Bases, scalars: &ScalarBuffer) -> Result<G1>;
 
+    /// Several MSMs over engine buffers against the same bases; the buffers are left as they are.
+    fn msm_batch_buffers(&self, bases: &Bases, scalars: &[&ScalarBuffer]) -> Result<Vec<G1>> {
+        scalars.iter().map(|s| self.msm_buffer(bases, s)).collect()
+    }
+
     // ---- number-theoretic transforms over Fr ----
 
     /// In-place NTT over the subgroup of size `values.len()` (a power of two), natural order in and out,

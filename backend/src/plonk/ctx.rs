@@ -67,14 +67,15 @@ impl Ctx<'_> {
         Ok(v)
     }
     /// Commitments of witness columns (Lagrange form) that the quotient reads as layout columns `at`. When witness
-    /// columns are kept on the engine, each is uploaded once, committed from there and kept.
+    /// columns are kept on the engine, each is uploaded once, all are committed from there in one batch, and kept.
     pub fn commit_witness(&self, polys: &[&[Fr]], at: &[usize]) -> Result<Vec<G1Affine>, ProveError> {
         let Some(kept) = &self.kept else { return self.commit_lagrange(polys) };
-        let mut points = Vec::with_capacity(polys.len());
-        for (p, &i) in polys.iter().zip(at) {
-            let b = self.engine.upload(p)?;
-            points.push(self.engine.msm_buffer(self.params.lagrange_bases(), &b)?);
-            kept.lock().map_err(|_| ProveError::Unsupported("kept columns poisoned".into()))?[i] = Some(b);
+        let bufs = polys.iter().map(|p| self.engine.upload(p)).collect::<Result<Vec<_>, _>>()?;
+        let refs: Vec<&ScalarBuffer> = bufs.iter().collect();
+        let points = self.engine.msm_batch_buffers(self.params.lagrange_bases(), &refs)?;
+        let mut kept = kept.lock().map_err(|_| ProveError::Unsupported("kept columns poisoned".into()))?;
+        for (b, &i) in bufs.into_iter().zip(at) {
+            kept[i] = Some(b);
         }
         Ok(normalize(points))
     }

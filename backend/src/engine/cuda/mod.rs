@@ -19,9 +19,10 @@ pub mod row_kernel;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use halo2_proofs::halo2curves::group::Group;
 
 use self::buffers::DevScalars;
-use self::device::{points_bytes, DevBuf, Device, OpErr};
+use self::device::{points_bytes, DevBuf, DevResult, Device, OpErr};
 use self::msm::DevBases;
 use super::{check_program_inputs, check_program_shape, ntt_log_size, program, Bases, Engine, EngineError, EngineId, NttDirection, Result, ScalarBuffer};
 use crate::{Fr, G1Affine, G1};
@@ -221,6 +222,38 @@ impl Engine for CudaEngine {
         msm::msm(&self.dev, b, s.buf.ptr(), s.len, msm::window_for(s.len), msm::Combine::Host).op(OP)
     }
 
+    /// Host columns go up in chunks of at most a third of the free device memory; each chunk's columns are
+    /// prepared in place (the uploads are this call's own) and summed as batches ([`msm::msm_batch`]).
+    fn msm_batch(&self, bases: &Bases, scalars: &[&[Fr]]) -> Result<Vec<G1>> {
+        const OP: &str = "msm_batch";
+        let b = self.bases(bases, scalars.iter().map(|s| s.len()).max().unwrap_or(0), OP)?;
+        let _g = self.guard(OP)?;
+        let budget = self.dev.memory_free().op(OP)? / 3;
+        let mut sums = Vec::with_capacity(scalars.len());
+        for range in chunks_within(scalars.iter().map(|s| s.len()), budget) {
+            let up: Vec<DevScalars> =
+                scalars[range].iter().map(|s| buffers::upload(&self.dev, s)).collect::<DevResult<_>>().op(OP)?;
+            let refs: Vec<&DevScalars> = up.iter().collect();
+            sums.extend(self.batch_by_width(b, &refs, msm::Prep::InPlace, budget).op(OP)?);
+        }
+        Ok(sums)
+    }
+
+    /// The buffers stay as they are: each column is prepared into a copy, at most a third of the free device
+    /// memory of copies at once.
+    fn msm_batch_buffers(&self, bases: &Bases, scalars: &[&ScalarBuffer]) -> Result<Vec<G1>> {
+        const OP: &str = "msm_batch_buffers";
+        let cols = scalars.iter().map(|s| self.scalars(s, OP)).collect::<Result<Vec<_>>>()?;
+        let b = self.bases(bases, cols.iter().map(|s| s.len).max().unwrap_or(0), OP)?;
+        let _g = self.guard(OP)?;
+        let budget = self.dev.memory_free().op(OP)? / 3;
+        let mut sums = Vec::with_capacity(cols.len());
+        for range in chunks_within(cols.iter().map(|s| s.len), budget) {
+            sums.extend(self.batch_by_width(b, &cols[range], msm::Prep::Copy, budget).op(OP)?);
+        }
+        Ok(sums)
+    }
+
     fn ntt(&self, values: &mut [Fr], dir: NttDirection) -> Result<()> {
         const OP: &str = "ntt";
         let log_n = ntt_log_size(values.len(), OP)?;
@@ -408,6 +441,31 @@ impl CudaEngine {
             .op(op)
     }
 
+    /// [`msm::msm_batch`] over `cols`, one batch per window width (each column keeps the width it would have
+    /// alone); sums in the order of `cols`. The caller holds the engine lock.
+    fn batch_by_width(
+        &self,
+        bases: &DevBases,
+        cols: &[&DevScalars],
+        prep: msm::Prep,
+        budget: u64,
+    ) -> DevResult<Vec<G1>> {
+        let mut sums = vec![G1::identity(); cols.len()];
+        let mut widths: Vec<u32> = cols.iter().map(|s| msm::window_for(s.len)).collect();
+        widths.sort_unstable();
+        widths.dedup();
+        for c in widths {
+            let at: Vec<usize> = (0..cols.len()).filter(|&i| msm::window_for(cols[i].len) == c).collect();
+            let batch: Vec<msm::Column> =
+                at.iter().map(|&i| msm::Column { scalars: cols[i].buf.ptr(), n: cols[i].len }).collect();
+            let got = msm::msm_batch(&self.dev, bases, &batch, c, msm::Combine::Host, prep, budget)?;
+            for (i, g) in at.into_iter().zip(got) {
+                sums[i] = g;
+            }
+        }
+        Ok(sums)
+    }
+
     /// Host slice in, host slice out: upload, transform on the device, download.
     fn ntt_host(
         &self,
@@ -422,6 +480,27 @@ impl CudaEngine {
         ntt::ntt(&self.dev, &self.twiddles, &mut s.buf, log_n, dir, coset).op(op)?;
         buffers::download(&s.buf, values).op(op)
     }
+}
+
+/// Consecutive ranges of columns (lengths `lens`) whose scalars (32 bytes each) fit `budget` bytes together; a
+/// column alone may exceed it.
+fn chunks_within(lens: impl Iterator<Item = usize>, budget: u64) -> Vec<std::ops::Range<usize>> {
+    let mut out: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut bytes = 0u64;
+    for (i, len) in lens.enumerate() {
+        let b = len as u64 * 32;
+        match out.last_mut() {
+            Some(r) if bytes + b <= budget => {
+                r.end = i + 1;
+                bytes += b;
+            }
+            _ => {
+                out.push(i..i + 1);
+                bytes = b;
+            }
+        }
+    }
+    out
 }
 
 /// (g, g^-1), refusing g = 0.
