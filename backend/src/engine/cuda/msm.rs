@@ -178,10 +178,7 @@ pub fn msm_batch(
         let (wj, pj) = (windows[j] as u64, windows[j] as u64 * cols[j].n as u64);
         let fits = batch_bytes(w + wj, pairs + pj, c) <= budget && pairs + pj < (1u64 << 31) && w + wj <= MAX_WINDOWS;
         if !group.is_empty() && !fits {
-            buckets_phase(dev, bases, cols, &preps, &windows, &group, c, combine, &mut sums)?;
-            for &g in &group {
-                owned[g] = None;
-            }
+            buckets_phase(dev, bases, cols, &preps, &mut owned, &windows, &group, c, combine, &mut sums)?;
             group.clear();
             (w, pairs) = (0, 0);
         }
@@ -189,7 +186,7 @@ pub fn msm_batch(
         (w, pairs) = (w + wj, pairs + pj);
     }
     if !group.is_empty() {
-        buckets_phase(dev, bases, cols, &preps, &windows, &group, c, combine, &mut sums)?;
+        buckets_phase(dev, bases, cols, &preps, &mut owned, &windows, &group, c, combine, &mut sums)?;
     }
     Ok(sums)
 }
@@ -197,13 +194,15 @@ pub fn msm_batch(
 /// Most windows one bucket problem holds (keeps windows x 2^19 buckets inside u32).
 const MAX_WINDOWS: u64 = 1 << 12;
 
-/// The bucket phase for the columns `group` (each with at least one window), their sums into `sums`.
+/// The bucket phase for the columns `group` (each with at least one window), their sums into `sums`. The
+/// prepared copies in `owned` are released once their digits are taken.
 #[allow(clippy::too_many_arguments)]
 fn buckets_phase(
     dev: &Arc<dyn Device>,
     bases: &DevBases,
     cols: &[Column],
     preps: &[u64],
+    owned: &mut [Option<DevBuf>],
     windows: &[u32],
     group: &[usize],
     c: u32,
@@ -240,6 +239,9 @@ fn buckets_phase(
         )?;
         e0 += windows[j] as u64 * n as u64;
         w0 += windows[j];
+    }
+    for &j in group {
+        owned[j] = None;
     }
 
     // Counting sort: bucket starts, then scatter.
